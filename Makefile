@@ -1,0 +1,39 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+# Both build .venv (all three Keras backends + test tools) on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Tests and demos run one process per backend on a 2-core machine.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONHASHSEED ?= 0
+
+.PHONY: venv test test-fast demo bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements-test.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-test.txt -c constraints.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+# The whole suite under JAX, then every backend-dependent test (marked
+# `multibackend`) under TensorFlow and PyTorch: one process per backend.
+test: venv
+	KERAS_BACKEND=jax $(PY) -m pytest -q tests
+	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -m multibackend tests
+	KERAS_BACKEND=torch $(PY) -m pytest -q -m multibackend tests
+
+test-fast: venv
+	KERAS_BACKEND=jax $(PY) -m pytest -q -m "not slow" tests
+
+demo: venv
+	KERAS_BACKEND=$${KERAS_BACKEND:-tensorflow} $(PY) examples/demo.py --out runs/demo
+
+bench: venv
+	KERAS_BACKEND=$${KERAS_BACKEND:-tensorflow} $(PY) -m keras_factorvae.bench
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

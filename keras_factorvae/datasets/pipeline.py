@@ -1,0 +1,261 @@
+"""Input pipelines over a `GroundTruthData`: tf.data, keras PyDataset, numpy.
+
+Both pipelines serve the same batches, planned by `BatchPlan`: epoch `e` is
+`steps_per_epoch` batches of `batch_size` indices of the dataset's canonical
+order. With `shuffle`, the indices of an epoch are read off permutations drawn
+by `numpy.random.RandomState([seed, e, stream])` (no repeats within an epoch
+while it is smaller than the dataset); without, they run in order, continuing
+from epoch to epoch. With `paired`, a second, independent batch (`stream` 1;
+offset by half the dataset when not shuffled) comes with every batch, for
+FactorVAE's discriminator. Batch `(e, s)` is rendered with
+`RandomState([seed, e, s])` for the random parts of the observation model
+(colour, noise, choice among matching images), so every batch is a pure
+function of `(seed, e, s)`: deterministic, whichever thread renders it.
+
+Observations come out as float32 in [0, 1], shape `(batch_size, H, W, C)`;
+only full batches are served (`drop_remainder=True`).
+
+TensorFlow is imported only inside `as_dataset`.
+"""
+
+import itertools
+import threading
+import time
+
+import numpy as np
+
+from keras_factorvae.datasets.ground_truth import decode_observations
+
+
+class BatchPlan:
+    """Which indices make up batch `step` of epoch `epoch`.
+
+    Args:
+        dataset: a `GroundTruthData`.
+        batch_size: images per batch.
+        shuffle: sample the indices at random (else in order).
+        seed: non-negative int seeding every random choice.
+        paired: also serve a second independent batch.
+        steps_per_epoch: batches per epoch; defaults to
+            `min(num_examples // batch_size, 1000)`.
+    """
+
+    def __init__(
+        self, dataset, batch_size=64, shuffle=True, seed=0, paired=False,
+        steps_per_epoch=None,
+    ):
+        n = int(dataset.num_examples)
+        if not 1 <= batch_size <= n:
+            raise ValueError(
+                f"batch_size must be in [1, {n}] (the dataset size); got "
+                f"{batch_size}."
+            )
+        if steps_per_epoch is None:
+            steps_per_epoch = min(n // batch_size, 1000)
+        if steps_per_epoch < 1:
+            raise ValueError(f"steps_per_epoch must be >= 1; got {steps_per_epoch}.")
+        if not 0 <= seed < 2**32:
+            raise ValueError(f"seed must be in [0, 2**32); got {seed}.")
+        self.dataset = dataset
+        self.num_examples = n
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.seed = int(seed)
+        self.paired = bool(paired)
+        self.steps_per_epoch = int(steps_per_epoch)
+        self._cache = {}  # the last two epochs: parallel readers straddle them
+        self._lock = threading.Lock()
+
+    def epoch_indices(self, epoch):
+        """Index batches of an epoch: `(streams, steps_per_epoch, batch_size)`."""
+        with self._lock:
+            if epoch not in self._cache:
+                streams = 2 if self.paired else 1
+                self._cache[epoch] = np.stack(
+                    [self._stream(epoch, s) for s in range(streams)]
+                )
+                for old in sorted(self._cache)[:-2]:
+                    del self._cache[old]
+            return self._cache[epoch]
+
+    def _stream(self, epoch, stream):
+        n, need = self.num_examples, self.steps_per_epoch * self.batch_size
+        if self.shuffle:
+            rs = np.random.RandomState([self.seed, epoch, stream])
+            flat = np.concatenate(
+                [rs.permutation(n) for _ in range(-(-need // n))]
+            )[:need]
+        else:
+            start = epoch * need + stream * (n // 2)
+            flat = (start + np.arange(need, dtype=np.int64)) % n
+        return flat.reshape(self.steps_per_epoch, self.batch_size)
+
+    def raw_batch(self, epoch, step):
+        """`raw_observations_from_indices` of each stream of a batch.
+
+        Returns:
+            A tuple (one item, two when `paired`) of `(array, scale)`.
+        """
+        indices = self.epoch_indices(epoch)[:, step]
+        rs = np.random.RandomState([self.seed, epoch, step])
+        return tuple(
+            self.dataset.raw_observations_from_indices(i, rs) for i in indices
+        )
+
+    def batch(self, epoch, step):
+        """The observations of batch `step` of `epoch`: `x` or `(x, x2)`."""
+        xs = tuple(decode_observations(*raw) for raw in self.raw_batch(epoch, step))
+        return xs if self.paired else xs[0]
+
+
+def as_dataset(
+    dataset, batch_size=64, shuffle=True, seed=0, paired=False, repeat=True,
+    steps_per_epoch=None,
+):
+    """A `tf.data.Dataset` of observation batches of a `GroundTruthData`.
+
+    Batch numbers come from a `tf.data` counter; each is rendered on demand
+    by a `tf.numpy_function` (no copy of the dataset is made), then
+    prefetched. Works as input to `model.fit` on every Keras backend.
+
+    Args:
+        dataset: a `GroundTruthData`.
+        batch_size: images per batch; only full batches are served.
+        shuffle: sample indices at random (see `BatchPlan`).
+        seed: seed of every random choice.
+        paired: serve `(x, x2)`, two independent batches.
+        repeat: if True the dataset is infinite (epoch after epoch of
+            `BatchPlan`); else it holds the `steps_per_epoch` batches of
+            epoch 0.
+        steps_per_epoch: batches per epoch of the plan; defaults to
+            `min(num_examples // batch_size, 1000)`.
+
+    Returns:
+        A `tf.data.Dataset` of float32 `(batch_size, H, W, C)` tensors, or of
+        pairs of them.
+
+    Example:
+
+    ```python
+    ds = as_dataset(DSprites(), batch_size=64, paired=True)
+    x, x2 = next(iter(ds))
+    ```
+    """
+    import tensorflow as tf
+
+    plan = BatchPlan(
+        dataset, batch_size, shuffle, seed, paired, steps_per_epoch
+    )
+    steps = plan.steps_per_epoch
+    # The dtype and scale of the raw arrays, from one batch: uint8 batches
+    # cross into TensorFlow at a quarter of the size and are cast there.
+    probe = plan.raw_batch(0, 0)[0]
+    dtype, scale = tf.as_dtype(probe[0].dtype), probe[1]
+    shape = (plan.batch_size,) + tuple(dataset.observation_shape)
+    num_outputs = 2 if paired else 1
+
+    def render(global_step):
+        epoch, step = divmod(int(global_step), steps)
+        return tuple(array for array, _ in plan.raw_batch(epoch, step))
+
+    def tf_render(global_step):
+        outputs = tf.numpy_function(
+            render, [global_step], [dtype] * num_outputs, stateful=False
+        )
+        xs = []
+        for x in outputs:
+            x.set_shape(shape)
+            if scale is not None:
+                x = tf.cast(x, tf.float32)
+                if scale != 1:
+                    x = x * tf.constant(scale, tf.float32)
+            xs.append(x)
+        return tuple(xs) if paired else xs[0]
+
+    counter = tf.data.Dataset.counter() if repeat else tf.data.Dataset.range(steps)
+    return counter.map(
+        tf.autograph.experimental.do_not_convert(tf_render),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    ).prefetch(tf.data.AUTOTUNE)
+
+
+def as_py_dataset(
+    dataset, batch_size=64, shuffle=True, seed=0, paired=False, repeat=True,
+    steps_per_epoch=None, workers=1, use_multiprocessing=False,
+    max_queue_size=10,
+):
+    """A TensorFlow-free `keras.utils.PyDataset` of observation batches.
+
+    Item `i` is batch `i` of the current epoch of the `BatchPlan` (an array,
+    or a tuple `(x, x2)` when `paired`); an epoch has `steps_per_epoch`
+    items, and `on_epoch_end` moves to the next epoch's indices when
+    `repeat` (else every epoch serves epoch 0 again).
+
+    Args:
+        dataset: a `GroundTruthData`.
+        batch_size, shuffle, seed, paired, repeat, steps_per_epoch: as in
+            `as_dataset`.
+        workers, use_multiprocessing, max_queue_size: as in
+            `keras.utils.PyDataset`.
+
+    Returns:
+        A `GroundTruthPyDataset`.
+
+    Example:
+
+    ```python
+    train = as_py_dataset(DSprites(), batch_size=64, paired=True)
+    model.fit(train, epochs=3)
+    ```
+    """
+    from keras_factorvae.datasets.py_dataset import GroundTruthPyDataset
+
+    return GroundTruthPyDataset(
+        dataset, batch_size=batch_size, shuffle=shuffle, seed=seed,
+        paired=paired, repeat=repeat, steps_per_epoch=steps_per_epoch,
+        workers=workers, use_multiprocessing=use_multiprocessing,
+        max_queue_size=max_queue_size,
+    )
+
+
+def benchmark_pipeline(dataset, batch_size=64, steps=200, kind="tf", warmup=5):
+    """Measures how fast a pipeline delivers images.
+
+    Args:
+        dataset: a `GroundTruthData`.
+        batch_size: images per batch.
+        steps: timed batches.
+        kind: `"tf"` (`as_dataset`, iterated eagerly), `"py"`
+            (`as_py_dataset`, indexed like Keras does) or `"numpy"`
+            (`BatchPlan.batch`, the rendering alone).
+        warmup: untimed batches first (tf.data start-up, renderer build).
+
+    Returns:
+        Images per second (float).
+
+    Example:
+
+    ```python
+    benchmark_pipeline(DSprites(), kind="py")  # e.g. 300000.0
+    ```
+    """
+    total = warmup + steps
+    if kind == "numpy":
+        plan = BatchPlan(dataset, batch_size, steps_per_epoch=total)
+        batches = (plan.batch(0, s) for s in range(total))
+    elif kind == "py":
+        py_ds = as_py_dataset(dataset, batch_size, steps_per_epoch=total)
+        batches = (py_ds[s] for s in range(total))
+    elif kind == "tf":
+        batches = iter(as_dataset(dataset, batch_size))
+    else:
+        raise ValueError(f"kind must be 'tf', 'py' or 'numpy'; got {kind!r}.")
+    for batch in itertools.islice(batches, warmup):
+        pass
+    start = time.perf_counter()
+    for batch in itertools.islice(batches, steps):
+        if kind == "tf":
+            batch = batch.numpy()
+    elapsed = time.perf_counter() - start
+    return steps * batch_size / elapsed

@@ -1,0 +1,202 @@
+"""Runs several disentanglement metrics on one model or representation."""
+
+import inspect
+
+import numpy as np
+
+from keras_factorvae.metrics import utils
+from keras_factorvae.metrics.beta_vae import beta_vae_score
+from keras_factorvae.metrics.dci import dci
+from keras_factorvae.metrics.factor_vae import factor_vae_score
+from keras_factorvae.metrics.irs import irs
+from keras_factorvae.metrics.mig import mig
+from keras_factorvae.metrics.modularity import modularity_explicitness
+from keras_factorvae.metrics.sap import sap_score
+from keras_factorvae.metrics.unsupervised import unsupervised
+
+METRICS = {
+    "beta_vae_score": beta_vae_score,
+    "factor_vae_score": factor_vae_score,
+    "mig": mig,
+    "dci": dci,
+    "sap_score": sap_score,
+    "modularity_explicitness": modularity_explicitness,
+    "irs": irs,
+    "unsupervised": unsupervised,
+}
+
+# metric name -> (log name of its headline value, key in its result dict).
+HEADLINES = {
+    "beta_vae_score": ("beta_vae_score", "eval_accuracy"),
+    "factor_vae_score": ("factor_vae_score", "eval_accuracy"),
+    "mig": ("discrete_mig", "discrete_mig"),
+    "dci": ("dci_disentanglement", "disentanglement"),
+    "sap_score": ("sap_score", "SAP_score"),
+    "modularity_explicitness": ("modularity_score", "modularity_score"),
+    "irs": ("irs", "IRS"),
+    "unsupervised": ("gaussian_total_correlation",
+                     "gaussian_total_correlation"),
+}
+
+_NOT_OVERRIDABLE = {
+    "ground_truth_data", "representation_function", "random_state",
+    "encode_batch_size",
+}
+
+
+def _parameters(name):
+    return set(inspect.signature(METRICS[name]).parameters) - _NOT_OVERRIDABLE
+
+
+def check_metric_names(metrics):
+    """Returns `metrics` as a tuple of known names, or raises `ValueError`."""
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    metrics = tuple(metrics)
+    if not metrics:
+        raise ValueError("`metrics` is empty.")
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise ValueError(
+            f"Unknown metric(s) {unknown}; choose from {sorted(METRICS)}."
+        )
+    return metrics
+
+
+def resolve_params(metrics, overrides=None, metric_params=None):
+    """Per-metric keyword arguments from shared and per-metric overrides.
+
+    Args:
+        metrics: metric names.
+        overrides: parameters applied to every metric that accepts them
+            (e.g. `num_train`); each must be accepted by at least one.
+        metric_params: dict `{metric name: {parameter: value}}`, applied
+            after `overrides` (e.g. a metric's own sampling `batch_size`).
+
+    Returns:
+        Dict `{metric name: kwargs}`.
+    """
+    metrics = check_metric_names(metrics)
+    overrides = dict(overrides or {})
+    metric_params = dict(metric_params or {})
+    accepted = {name: _parameters(name) for name in metrics}
+    unused = [key for key in overrides
+              if not any(key in accepted[name] for name in metrics)]
+    if unused:
+        raise ValueError(
+            f"Parameter(s) {unused} are accepted by none of the metrics "
+            f"{list(metrics)}."
+        )
+    kwargs = {}
+    for name in metrics:
+        kwargs[name] = {k: v for k, v in overrides.items()
+                        if k in accepted[name]}
+    for name, params in metric_params.items():
+        if name not in metrics:
+            raise ValueError(
+                f"`metric_params` names {name!r}, which is not among the "
+                f"metrics {list(metrics)}."
+            )
+        bad = sorted(set(params) - accepted[name])
+        if bad:
+            raise ValueError(
+                f"Metric {name!r} has no parameter(s) {bad}; it accepts "
+                f"{sorted(accepted[name])}."
+            )
+        kwargs[name].update(params)
+    return kwargs
+
+
+def make_representation_function(model_or_fn,
+                                 batch_size=utils.DEFAULT_ENCODE_BATCH_SIZE):
+    """Turns a model with `encode` (or a function) into a numpy function.
+
+    Args:
+        model_or_fn: an object with an `encode(x)` method returning the
+            posterior mean (if it returns a tuple or list, its first element
+            is used), or a function mapping observations to codes.
+        batch_size: most observations per `encode` call.
+
+    Returns:
+        A function mapping an array of observations to an `(n, d)` numpy
+        array.
+    """
+    batch_size = utils.check_int("batch_size", batch_size)
+    encode = getattr(model_or_fn, "encode", None)
+    if encode is None:
+        if not callable(model_or_fn):
+            raise ValueError(
+                "Expected a model with an `encode` method or a representation "
+                f"function, got {type(model_or_fn).__name__}."
+            )
+        return model_or_fn
+    import keras
+
+    def representation_function(x):
+        outputs = []
+        for start in range(0, len(x), batch_size):
+            z = encode(x[start : start + batch_size])
+            if isinstance(z, (tuple, list)):
+                z = z[0]
+            outputs.append(np.asarray(keras.ops.convert_to_numpy(z)))
+        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+
+    return representation_function
+
+
+def evaluate(
+    model_or_fn,
+    ground_truth_data,
+    metrics=tuple(METRICS),
+    seed=0,
+    batch_size=utils.DEFAULT_ENCODE_BATCH_SIZE,
+    metric_params=None,
+    **overrides,
+):
+    """Runs several metrics and returns their scores in one flat dict.
+
+    Each metric gets its own `np.random.RandomState(seed)`, so its scores do
+    not depend on which other metrics ran (and equal those of calling it
+    alone with that seed, as disentanglement_lib's evaluation does).
+
+    Args:
+        model_or_fn: model with an `encode(x)` method (posterior mean) or a
+            representation function.
+        ground_truth_data: `GroundTruthData`-like dataset.
+        metrics: names among `beta_vae_score`, `factor_vae_score`, `mig`,
+            `dci`, `sap_score`, `modularity_explicitness`, `irs`,
+            `unsupervised` (default: all; `dci` takes minutes).
+        seed: seed of every metric's random state.
+        batch_size: most observations per encoder call (not the metrics'
+            own sampling `batch_size`, set through `metric_params`).
+        metric_params: optional `{metric name: {parameter: value}}`.
+        **overrides: parameters applied to every selected metric that
+            accepts them, e.g. `num_train=500`.
+
+    Returns:
+        Dict with keys `"<metric>.<score>"`, e.g. `"mig.discrete_mig"`,
+        `"factor_vae_score.eval_accuracy"`, `"dci.disentanglement"`.
+
+    Example:
+
+    >>> evaluate(model, data, metrics=("mig", "factor_vae_score"),
+    ...          num_train=1000, num_eval=500)
+    {'mig.discrete_mig': 0.31, 'factor_vae_score.train_accuracy': 0.8, ...}
+    """
+    metrics = check_metric_names(metrics)
+    utils.check_ground_truth_data(ground_truth_data)
+    kwargs = resolve_params(metrics, overrides, metric_params)
+    representation_function = make_representation_function(
+        model_or_fn, batch_size)
+    results = {}
+    for name in metrics:
+        scores = METRICS[name](
+            ground_truth_data,
+            representation_function,
+            np.random.RandomState(seed),
+            encode_batch_size=batch_size,
+            **kwargs[name],
+        )
+        for key, value in scores.items():
+            results[f"{name}.{key}"] = value
+    return results

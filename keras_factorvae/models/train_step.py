@@ -1,0 +1,188 @@
+"""The one backend-specific piece of the zoo: running a model's updates.
+
+A model describes one training step as a list of `Update`s, each a loss
+function with the variables it trains and the optimizer that trains them
+(the VAE update, then, for FactorVAE, the discriminator update). Loss
+functions are written once with `keras.ops`; this module turns them into a
+`train_step` / `test_step` for the active backend:
+
+- TensorFlow: one `tf.GradientTape` per update.
+- PyTorch: `zero_grad`, `backward`, then `optimizer.apply` under `no_grad`.
+- JAX: stateless. The trainer's state tuple is unpacked into a
+  variable -> value map; every loss runs inside a `keras.StatelessScope`
+  under `jax.value_and_grad`, and optimizers and metric trackers are
+  applied inside a scope too, so updates land in the returned state.
+
+Updates run in order and see each other's results: the discriminator update
+uses the parameters left by the VAE update (the VAE update never changes
+them), and a `carry` passes tensors (the sampled codes) from one update to
+the next.
+"""
+
+from typing import Any
+from typing import Callable
+from typing import NamedTuple
+
+import keras
+
+
+class Update(NamedTuple):
+    """One gradient update of a training step.
+
+    Args:
+        name: short name, e.g. `"vae"` or `"discriminator"`.
+        variables: the trainable variables this update changes.
+        optimizer: the optimizer that changes them.
+        loss_fn: `loss_fn(x, x2, carry) -> (loss, logs, carry)`, where `logs`
+            is a dict of scalar tensors and `carry` is passed to the next
+            update.
+    """
+
+    name: str
+    variables: list
+    optimizer: Any
+    loss_fn: Callable
+
+
+class TensorFlowTrainStep:
+    def train_step(self, data):
+        import tensorflow as tf
+
+        x, x2 = self._unpack_batch(data)
+        logs, carry = {}, None
+        for update in self._updates():
+            with tf.GradientTape() as tape:
+                loss, terms, carry = update.loss_fn(x, x2, carry)
+            grads = tape.gradient(loss, update.variables)
+            update.optimizer.apply(grads, update.variables)
+            logs.update(terms)
+        return self._track(logs)
+
+    def test_step(self, data):
+        x, x2 = self._unpack_batch(data)
+        return self._track(self._evaluation_logs(x, x2))
+
+
+class TorchTrainStep:
+    def train_step(self, data):
+        import torch
+
+        x, x2 = self._unpack_batch(data)
+        logs, carry = {}, None
+        for update in self._updates():
+            self.zero_grad()
+            loss, terms, carry = update.loss_fn(x, x2, carry)
+            loss.backward()
+            grads = [v.value.grad for v in update.variables]
+            with torch.no_grad():
+                update.optimizer.apply(grads, update.variables)
+            logs.update(terms)
+        return self._track(logs)
+
+    def test_step(self, data):
+        x, x2 = self._unpack_batch(data)
+        return self._track(self._evaluation_logs(x, x2))
+
+
+class _ValueStore:
+    """Current values of Keras variables inside a stateless JAX step."""
+
+    def __init__(self):
+        self._values = {}
+        self._variables = {}
+
+    def bind(self, variables, values):
+        for v, value in zip(variables, values):
+            self._values[id(v)] = value
+            self._variables[id(v)] = v
+
+    def get(self, variables):
+        return [self._values[id(v)] for v in variables]
+
+    def mapping(self, overrides=None):
+        pairs = dict(self._values)
+        if overrides:
+            pairs.update(overrides)
+        return [(self._variables[k], value) for k, value in pairs.items()]
+
+    def collect(self, scope, variables):
+        for v in variables:
+            value = scope.get_current_value(v)
+            if value is not None:
+                self._values[id(v)] = value
+
+
+class JaxTrainStep:
+    def _jax_store(self, state, with_optimizer):
+        store = _ValueStore()
+        groups = [self.trainable_variables, self.non_trainable_variables]
+        if with_optimizer:
+            groups.append(self.optimizer.variables)
+        groups.append(self.metrics_variables)
+        for variables, values in zip(groups, state):
+            store.bind(variables, values)
+        return store, groups
+
+    def _jax_loss(self, update, store, x, x2, carry):
+        """`value_and_grad` of one update's loss w.r.t. its variables."""
+        import jax
+
+        def loss_of(values, carry):
+            overrides = {id(v): val for v, val in zip(update.variables, values)}
+            with keras.StatelessScope(store.mapping(overrides)) as scope:
+                loss, terms, carry = update.loss_fn(x, x2, carry)
+            # The seed generators advance inside the loss.
+            non_trainable = [
+                scope.get_current_value(v) for v in self.non_trainable_variables
+            ]
+            return loss, (terms, carry, non_trainable)
+
+        grad_fn = jax.value_and_grad(loss_of, has_aux=True)
+        (_, (terms, carry, non_trainable)), grads = grad_fn(
+            store.get(update.variables), carry
+        )
+        for v, value in zip(self.non_trainable_variables, non_trainable):
+            if value is not None:
+                store.bind([v], [value])
+        return terms, carry, grads
+
+    def train_step(self, state, data):
+        store, groups = self._jax_store(state, with_optimizer=True)
+        x, x2 = self._unpack_batch(data)
+        logs, carry = {}, None
+        for update in self._updates():
+            terms, carry, grads = self._jax_loss(update, store, x, x2, carry)
+            with keras.StatelessScope(store.mapping()) as scope:
+                update.optimizer.apply(grads, update.variables)
+            store.collect(scope, update.variables + update.optimizer.variables)
+            logs.update(terms)
+        with keras.StatelessScope(store.mapping()) as scope:
+            logs = self._track(logs)
+        store.collect(scope, self.metrics_variables)
+        return logs, tuple(store.get(g) for g in groups)
+
+    def test_step(self, state, data):
+        store, groups = self._jax_store(state, with_optimizer=False)
+        x, x2 = self._unpack_batch(data)
+        with keras.StatelessScope(store.mapping()) as scope:
+            logs = self._track(self._evaluation_logs(x, x2))
+        store.collect(scope, self.non_trainable_variables + self.metrics_variables)
+        return logs, tuple(store.get(g) for g in groups)
+
+
+_STEPS = {
+    "tensorflow": TensorFlowTrainStep,
+    "torch": TorchTrainStep,
+    "jax": JaxTrainStep,
+}
+
+
+def backend_train_step():
+    """The train/test step mixin for the active Keras backend."""
+    backend = keras.backend.backend()
+    if backend not in _STEPS:
+        raise RuntimeError(
+            f"keras_factorvae supports the jax, tensorflow and torch backends; "
+            f"the active backend is {backend!r}."
+        )
+    return _STEPS[backend]
