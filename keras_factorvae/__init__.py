@@ -9,9 +9,13 @@ import importlib
 from keras_factorvae import losses
 from keras_factorvae import models
 from keras_factorvae import networks
-from keras_factorvae.models import BaseVAE
-from keras_factorvae.models import FactorVAE
 from keras_factorvae.models import VAE
+from keras_factorvae.models import AnnealedVAE
+from keras_factorvae.models import BaseVAE
+from keras_factorvae.models import BetaTCVAE
+from keras_factorvae.models import BetaVAE
+from keras_factorvae.models import DIPVAE
+from keras_factorvae.models import FactorVAE
 from keras_factorvae.optimizers import PairedOptimizer
 from keras_factorvae.version import __version__
 

@@ -3,7 +3,6 @@
 TensorFlow and tensorflow-datasets are imported inside `load_tfds` only.
 """
 
-import socket
 import threading
 
 import numpy as np
@@ -188,21 +187,31 @@ class _Stack:
 
 
 def network_available(host, port=443, timeout=3.0):
-    """Whether a TCP connection to `host` opens within `timeout` seconds.
+    """Whether `https://host:port/` answers within `timeout` seconds.
 
-    Runs in a daemon thread so that a slow DNS lookup cannot exceed the
-    timeout either.
+    Any HTTP answer counts, errors included; a failed name lookup, refused
+    connection, failed certificate check (e.g. an intercepting proxy) or
+    silence does not. Runs in a daemon thread, so that no step (the DNS
+    lookup included) can outlast the timeout.
     """
+    import urllib.error
+    import urllib.request
+
     result = []
 
-    def connect():
+    def request():
+        url = f"https://{host}:{port}/"
         try:
-            socket.create_connection((host, port), timeout=timeout).close()
+            urllib.request.urlopen(
+                urllib.request.Request(url, method="HEAD"), timeout=timeout
+            ).close()
             result.append(True)
-        except OSError:
+        except urllib.error.HTTPError:
+            result.append(True)  # the server answered
+        except (OSError, ValueError):
             pass
 
-    thread = threading.Thread(target=connect, daemon=True)
+    thread = threading.Thread(target=request, daemon=True)
     thread.start()
     thread.join(timeout)
     return bool(result)

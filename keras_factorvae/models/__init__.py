@@ -1,11 +1,19 @@
 """The model zoo; `get(name, **kwargs)` builds any model by name."""
 
+from keras_factorvae.models.annealed_vae import AnnealedVAE
 from keras_factorvae.models.base import BaseVAE
+from keras_factorvae.models.beta_tcvae import BetaTCVAE
+from keras_factorvae.models.beta_vae import BetaVAE
+from keras_factorvae.models.dip_vae import DIPVAE
 from keras_factorvae.models.factorvae import FactorVAE
 from keras_factorvae.models.vae import VAE
 
 MODELS = {
     "vae": VAE,
+    "beta_vae": BetaVAE,
+    "annealed_vae": AnnealedVAE,
+    "beta_tcvae": BetaTCVAE,
+    "dip_vae": DIPVAE,
     "factorvae": FactorVAE,
 }
 
