@@ -20,12 +20,13 @@ BASE = {"shape": 2, "scale": 5, "orientation": 0, "posX": 16, "posY": 16}
 
 
 def sweep(data, factor):
-    """Images of `factor` run over (at most 16 of) its values, the rest fixed."""
+    """Images of `factor` over (at most 16 of) its values, others fixed."""
     k = data.factor_names.index(factor)
     values = np.unique(
         np.linspace(0, data.factors_num_values[k] - 1, COLUMNS).round()
     ).astype(int)
-    factors = np.tile([BASE[name] for name in data.factor_names], (len(values), 1))
+    base = [BASE[name] for name in data.factor_names]
+    factors = np.tile(base, (len(values), 1))
     factors[:, k] = values
     return data.observations_from_indices(data.factors_to_index(factors))
 
@@ -62,7 +63,9 @@ def main(path="docs/dsprites_contact_sheet.png"):
         "Color and Noisy variants",
         fontsize=11,
     )
-    fig.subplots_adjust(left=0.08, right=0.99, top=0.95, bottom=0.01, hspace=0.1)
+    fig.subplots_adjust(
+        left=0.08, right=0.99, top=0.95, bottom=0.01, hspace=0.1
+    )
     fig.savefig(path, dpi=80)
     print(f"wrote {path}")
 

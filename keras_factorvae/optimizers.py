@@ -116,12 +116,25 @@ class PairedOptimizer(keras.optimizers.Optimizer):
             if str(i) in store:
                 variable.assign(store[str(i)])
 
+    def wrap_for_loss_scaling(self):
+        """Wraps both sub-optimizers in `LossScaleOptimizer`s (float16)."""
+        lso = keras.optimizers.LossScaleOptimizer
+        if not isinstance(self.vae_optimizer, lso):
+            self.vae_optimizer = lso(self.vae_optimizer)
+        if not isinstance(self.discriminator_optimizer, lso):
+            self.discriminator_optimizer = lso(self.discriminator_optimizer)
+
     def get_config(self):
+        # Loss scaling follows the dtype policy at compile time; store the
+        # optimizers themselves.
+        def inner(opt):
+            return getattr(opt, "inner_optimizer", opt)
+
         return {
             "name": self.name,
-            "vae_optimizer": serialize_optimizer(self.vae_optimizer),
+            "vae_optimizer": serialize_optimizer(inner(self.vae_optimizer)),
             "discriminator_optimizer": serialize_optimizer(
-                self.discriminator_optimizer
+                inner(self.discriminator_optimizer)
             ),
         }
 

@@ -16,6 +16,7 @@ from keras_factorvae.datasets.pipeline import BatchPlan
 from keras_factorvae.datasets.pipeline import as_dataset
 from keras_factorvae.datasets.pipeline import as_py_dataset
 from keras_factorvae.datasets.pipeline import benchmark_pipeline
+from keras_factorvae.datasets.tfds_sources import DataUnavailableError
 
 
 def __getattr__(name):

@@ -69,7 +69,8 @@ class ArrayGroundTruthData(GroundTruthData):
     images = np.random.randint(0, 256, (12, 8, 8, 3), dtype="uint8")
     factors = np.stack(np.unravel_index(np.arange(12), (3, 4)), axis=-1)
     data = GroundTruthData.from_arrays(images, factors, ["colour", "size"])
-    x = data.sample_observations_from_factors([[2, 3]], np.random.RandomState(0))
+    rs = np.random.RandomState(0)
+    x = data.sample_observations_from_factors([[2, 3]], rs)
     ```
     """
 
@@ -227,9 +228,10 @@ def _check_images(images):
     if images.dtype == bool:
         return images.view(np.uint8), 1.0
     if images.dtype.kind == "f":
-        if images.size and not (
-            np.isfinite(images).all() and images.min() >= 0 and images.max() <= 1
-        ):
+        in_range = np.isfinite(images).all() and (
+            images.min() >= 0 and images.max() <= 1
+        )
+        if images.size and not in_range:
             raise ValueError(
                 "Float `images` must lie in [0, 1]; got values in "
                 f"[{images.min()}, {images.max()}]."

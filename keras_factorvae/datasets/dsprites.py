@@ -45,6 +45,13 @@ class DSprites(GroundTruthData):
         self.sprite_size = float(sprite_size)
         self._renderer = None
 
+    def __getstate__(self):
+        # Pickle (e.g. to worker processes) without the renderer: its window
+        # view would be copied out at 25 GB. Workers rebuild it on first use.
+        state = dict(self.__dict__)
+        state["_renderer"] = None
+        return state
+
     @property
     def renderer(self):
         # Built lazily (about a second) and shared between instances.
@@ -176,7 +183,8 @@ class NoisyDSprites(DSprites):
         shape = binary.shape + (3,)
         if self.float_noise:
             noise = random_state.uniform(0, 1, shape)
-            return np.minimum(binary[..., None] + noise, 1).astype(np.float32), None
+            x = np.minimum(binary[..., None] + noise, 1)
+            return x.astype(np.float32), None
         noise = random_state.randint(0, 256, shape, dtype=np.uint8)
         noise.reshape(-1, 3)[np.flatnonzero(binary)] = 255
         return noise, 1.0 / 255.0

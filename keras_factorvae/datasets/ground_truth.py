@@ -60,7 +60,7 @@ class GroundTruthData:
         return int(np.prod(self.factors_num_values, dtype=np.int64))
 
     def sample_factors(self, num, random_state):
-        """Samples `num` factor vectors, each factor uniformly and independently.
+        """Samples `num` factor vectors, each factor uniform and independent.
 
         Draws column by column with `random_state.randint`, as
         disentanglement_lib does, so a given `random_state` yields the same
@@ -212,7 +212,7 @@ class GroundTruthData:
         self, batch_size=64, shuffle=True, seed=0, paired=False, repeat=True,
         steps_per_epoch=None,
     ):
-        """A `tf.data.Dataset` of observation batches; see `pipeline.as_dataset`."""
+        """A `tf.data.Dataset` of batches; see `pipeline.as_dataset`."""
         from keras_factorvae.datasets import pipeline
 
         return pipeline.as_dataset(

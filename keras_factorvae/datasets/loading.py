@@ -40,7 +40,8 @@ def load(name, source=None, data_dir=None, **kwargs):
         source = "procedural" if key in PROCEDURAL else "tfds"
     if source not in KNOWN_DATASETS or key not in KNOWN_DATASETS[source]:
         known = "; ".join(
-            f"{src}: {', '.join(names)}" for src, names in KNOWN_DATASETS.items()
+            f"{src}: {', '.join(names)}"
+            for src, names in KNOWN_DATASETS.items()
         )
         raise ValueError(
             f"Unknown dataset {name!r} for source {source!r}. Known datasets "

@@ -53,7 +53,9 @@ class BatchPlan:
         if steps_per_epoch is None:
             steps_per_epoch = min(n // batch_size, 1000)
         if steps_per_epoch < 1:
-            raise ValueError(f"steps_per_epoch must be >= 1; got {steps_per_epoch}.")
+            raise ValueError(
+                f"steps_per_epoch must be >= 1; got {steps_per_epoch}."
+            )
         if not 0 <= seed < 2**32:
             raise ValueError(f"seed must be in [0, 2**32); got {seed}.")
         self.dataset = dataset
@@ -66,8 +68,18 @@ class BatchPlan:
         self._cache = {}  # the last two epochs: parallel readers straddle them
         self._lock = threading.Lock()
 
+    def __getstate__(self):
+        # For worker processes: the lock cannot be pickled, the cache is waste.
+        state = dict(self.__dict__)
+        state["_cache"], state["_lock"] = {}, None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def epoch_indices(self, epoch):
-        """Index batches of an epoch: `(streams, steps_per_epoch, batch_size)`."""
+        """Index batches of an epoch: `(streams, steps, batch_size)`."""
         with self._lock:
             if epoch not in self._cache:
                 streams = 2 if self.paired else 1
@@ -97,15 +109,30 @@ class BatchPlan:
             A tuple (one item, two when `paired`) of `(array, scale)`.
         """
         indices = self.epoch_indices(epoch)[:, step]
-        rs = np.random.RandomState([self.seed, epoch, step])
+        rs = _LazyRandomState([self.seed, epoch, step])
         return tuple(
             self.dataset.raw_observations_from_indices(i, rs) for i in indices
         )
 
     def batch(self, epoch, step):
         """The observations of batch `step` of `epoch`: `x` or `(x, x2)`."""
-        xs = tuple(decode_observations(*raw) for raw in self.raw_batch(epoch, step))
+        raws = self.raw_batch(epoch, step)
+        xs = tuple(decode_observations(*raw) for raw in raws)
         return xs if self.paired else xs[0]
+
+
+class _LazyRandomState:
+    """A `RandomState` seeded on first use: seeding one costs more than
+    rendering a batch of dSprites, which needs none."""
+
+    def __init__(self, seed):
+        self._seed = seed
+        self._state = None
+
+    def __getattr__(self, name):
+        if self._state is None:
+            self._state = np.random.RandomState(self._seed)
+        return getattr(self._state, name)
 
 
 def as_dataset(
@@ -172,7 +199,10 @@ def as_dataset(
             xs.append(x)
         return tuple(xs) if paired else xs[0]
 
-    counter = tf.data.Dataset.counter() if repeat else tf.data.Dataset.range(steps)
+    if repeat:
+        counter = tf.data.Dataset.counter()
+    else:
+        counter = tf.data.Dataset.range(steps)
     return counter.map(
         tf.autograph.experimental.do_not_convert(tf_render),
         num_parallel_calls=tf.data.AUTOTUNE,
@@ -226,7 +256,8 @@ def benchmark_pipeline(dataset, batch_size=64, steps=200, kind="tf", warmup=5):
         dataset: a `GroundTruthData`.
         batch_size: images per batch.
         steps: timed batches.
-        kind: `"tf"` (`as_dataset`, iterated eagerly), `"py"`
+        kind: `"tf"` (`as_dataset`, iterated eagerly: the tensors stay in
+            TensorFlow, as `fit` would consume them), `"py"`
             (`as_py_dataset`, indexed like Keras does) or `"numpy"`
             (`BatchPlan.batch`, the rendering alone).
         warmup: untimed batches first (tf.data start-up, renderer build).
@@ -255,7 +286,6 @@ def benchmark_pipeline(dataset, batch_size=64, steps=200, kind="tf", warmup=5):
         pass
     start = time.perf_counter()
     for batch in itertools.islice(batches, steps):
-        if kind == "tf":
-            batch = batch.numpy()
+        pass
     elapsed = time.perf_counter() - start
     return steps * batch_size / elapsed

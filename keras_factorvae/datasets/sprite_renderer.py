@@ -84,7 +84,9 @@ class SpriteRenderer:
 
     def __init__(self, sprite_size=18.0, supersample=4):
         if not 0 < sprite_size <= 40:
-            raise ValueError(f"sprite_size must be in (0, 40]; got {sprite_size}.")
+            raise ValueError(
+                f"sprite_size must be in (0, 40]; got {sprite_size}."
+            )
         self.sprite_size = float(sprite_size)
         self.supersample = int(supersample)
         self._canvas = self._build_canvas()
@@ -94,7 +96,7 @@ class SpriteRenderer:
         )
 
     def _base_sprites(self, shape, scale):
-        """Rasters `(orientations, phase_y, phase_x, P, P)` of one shape/scale."""
+        """Rasters `(orientation, phase_y, phase_x, P, P)` of a shape, scale."""
         ss = self.supersample
         patch = 2 * int(np.ceil(self.sprite_size)) + 2
         # Sample points of the patch, relative to the centre of pixel patch/2.
@@ -107,8 +109,8 @@ class SpriteRenderer:
         cos = np.round(np.cos(theta), 12).astype(np.float32)
         sin = np.round(np.sin(theta), 12).astype(np.float32)
         phase = _CENTRE_PHASE.astype(np.float32)
-        dy = offsets[None, None, None, :, None] - phase[None, :, None, None, None]
-        dx = offsets[None, None, None, None, :] - phase[None, None, :, None, None]
+        dy = offsets[None, None, None, :, None] - phase[:, None, None, None]
+        dx = offsets[None, None, None, None, :] - phase[:, None, None]
         u = dx * cos + dy * sin
         v = dy * cos - dx * sin
         hit = inside_shape(shape, u, v, self.sprite_size * scale)

@@ -42,7 +42,11 @@ FACTORS_NUM_VALUES = {
 }
 # smallnorb's train and test splits hold different instances (5 each); the
 # full factor grid needs both.
-DEFAULT_SPLITS = {"dsprites": "train", "shapes3d": "train", "smallnorb": "train+test"}
+DEFAULT_SPLITS = {
+    "dsprites": "train",
+    "shapes3d": "train",
+    "smallnorb": "train+test",
+}
 DOWNLOAD_HOSTS = {
     "dsprites": "github.com",
     "shapes3d": "storage.googleapis.com",
@@ -138,7 +142,9 @@ def load_tfds(
         total = None
     images = _Stack(total)
     factors = []
-    ds = builder.as_dataset(split=split, batch_size=batch_size, shuffle_files=False)
+    ds = builder.as_dataset(
+        split=split, batch_size=batch_size, shuffle_files=False
+    )
     for batch in tfds.as_numpy(ds):
         image = batch["image"]
         if image_size is not None and image.shape[1:3] != (image_size,) * 2:
@@ -164,7 +170,7 @@ def load_tfds(
 
 
 class _Stack:
-    """Concatenates batches, into one preallocated array when `total` is known."""
+    """Concatenates batches; into one preallocated array if `total` is known."""
 
     def __init__(self, total):
         self.total, self.parts, self.out, self.size = total, [], None, 0
@@ -172,7 +178,8 @@ class _Stack:
     def append(self, batch):
         if self.total is not None and self.parts == []:
             if self.out is None:
-                self.out = np.empty((self.total,) + batch.shape[1:], batch.dtype)
+                shape = (self.total,) + batch.shape[1:]
+                self.out = np.empty(shape, batch.dtype)
             if self.size + len(batch) <= self.total:
                 self.out[self.size : self.size + len(batch)] = batch
                 self.size += len(batch)

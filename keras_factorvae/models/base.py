@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_factorvae import losses
 from keras_factorvae import networks
+from keras_factorvae.callbacks.nan_guard import TerminateOnNonFinite
 from keras_factorvae.models.train_step import Update
 from keras_factorvae.models.train_step import backend_train_step
 from keras_factorvae.optimizers import default_vae_optimizer
@@ -312,8 +313,18 @@ class BaseVAE(backend_train_step(), keras.Model):
         self.compile(optimizer=deserialize_optimizer(config["optimizer"]))
 
     def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit` after checking the data; adds a NaN guard.
+
+        Unless a `TerminateOnNonFinite` (or `keras.callbacks.TerminateOnNaN`)
+        is passed, one is added, so that a non-finite loss stops training
+        with a message naming the term that went bad.
+        """
         check_input_data(x, y, self.image_shape)
-        return super().fit(x, y, *args, **kwargs)
+        callbacks = list(kwargs.pop("callbacks", None) or [])
+        guards = (TerminateOnNonFinite, keras.callbacks.TerminateOnNaN)
+        if not any(isinstance(c, guards) for c in callbacks):
+            callbacks.append(TerminateOnNonFinite())
+        return super().fit(x, y, *args, callbacks=callbacks, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         check_input_data(x, y, self.image_shape)

@@ -147,6 +147,11 @@ class FactorVAE(BaseVAE):
                 "Pass `discriminator_optimizer` or a PairedOptimizer, not both."
             )
         keras.Model.compile(self, optimizer=optimizer, **kwargs)
+        if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer):
+            # Keras wraps the whole pair under mixed_float16; each update
+            # needs its own dynamic loss scale instead.
+            self.optimizer = self.optimizer.inner_optimizer
+            self.optimizer.wrap_for_loss_scaling()
         self.optimizer.build_pair(
             self.vae_variables, self.discriminator.trainable_variables
         )

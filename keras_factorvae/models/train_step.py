@@ -10,8 +10,8 @@ functions are written once with `keras.ops`; this module turns them into a
 - PyTorch: `zero_grad`, `backward`, then `optimizer.apply` under `no_grad`.
 - JAX: stateless. The trainer's state tuple is unpacked into a
   variable -> value map; every loss runs inside a `keras.StatelessScope`
-  under `jax.value_and_grad`, and optimizers and metric trackers are
-  applied inside a scope too, so updates land in the returned state.
+  under `jax.value_and_grad`, optimizers use `stateless_apply` and metric
+  trackers update inside a scope, so all updates land in the returned state.
 
 Updates run in order and see each other's results: the discriminator update
 uses the parameters left by the VAE update (the VAE update never changes
@@ -44,6 +44,23 @@ class Update(NamedTuple):
     loss_fn: Callable
 
 
+def _scaled(optimizer, loss, replicas=False):
+    """The loss whose gradient the optimizer expects.
+
+    A `LossScaleOptimizer` (mixed_float16) multiplies it by its dynamic scale
+    and divides the gradients back in `apply`. Under a `tf.distribute`
+    strategy, gradients are summed over replicas, so each replica's loss is
+    divided by their number (as Keras does for its own losses).
+    """
+    if replicas:
+        import tensorflow as tf
+
+        loss = loss / tf.cast(
+            tf.distribute.get_strategy().num_replicas_in_sync, loss.dtype
+        )
+    return optimizer.scale_loss(loss)
+
+
 class TensorFlowTrainStep:
     def train_step(self, data):
         import tensorflow as tf
@@ -53,6 +70,7 @@ class TensorFlowTrainStep:
         for update in self._updates():
             with tf.GradientTape() as tape:
                 loss, terms, carry = update.loss_fn(x, x2, carry)
+                loss = _scaled(update.optimizer, loss, replicas=True)
             grads = tape.gradient(loss, update.variables)
             update.optimizer.apply(grads, update.variables)
             logs.update(terms)
@@ -72,7 +90,7 @@ class TorchTrainStep:
         for update in self._updates():
             self.zero_grad()
             loss, terms, carry = update.loss_fn(x, x2, carry)
-            loss.backward()
+            _scaled(update.optimizer, loss).backward()
             grads = [v.value.grad for v in update.variables]
             with torch.no_grad():
                 update.optimizer.apply(grads, update.variables)
@@ -131,6 +149,7 @@ class JaxTrainStep:
             overrides = {id(v): val for v, val in zip(update.variables, values)}
             with keras.StatelessScope(store.mapping(overrides)) as scope:
                 loss, terms, carry = update.loss_fn(x, x2, carry)
+                loss = _scaled(update.optimizer, loss)
             # The seed generators advance inside the loss.
             non_trainable = [
                 scope.get_current_value(v) for v in self.non_trainable_variables
@@ -152,9 +171,12 @@ class JaxTrainStep:
         logs, carry = {}, None
         for update in self._updates():
             terms, carry, grads = self._jax_loss(update, store, x, x2, carry)
-            with keras.StatelessScope(store.mapping()) as scope:
-                update.optimizer.apply(grads, update.variables)
-            store.collect(scope, update.variables + update.optimizer.variables)
+            optimizer = update.optimizer
+            new_values, new_state = optimizer.stateless_apply(
+                store.get(optimizer.variables), grads, store.get(update.variables)
+            )
+            store.bind(update.variables, new_values)
+            store.bind(optimizer.variables, new_state)
             logs.update(terms)
         with keras.StatelessScope(store.mapping()) as scope:
             logs = self._track(logs)

@@ -1,0 +1,281 @@
+"""Run directories: metric sizes, the standard pictures and `report.md`.
+
+Shared by `keras-factorvae train` / `traverse` / `reproduce` and
+`examples/demo.py`, so that every run directory looks the same:
+
+    model.keras  history.csv  history.json  metrics.json  run.json
+    traversal.png  traversal.gif  reconstructions.png  samples.png  kl.png
+    curves.png  report.md
+
+Example:
+
+```python
+from keras_factorvae import reporting
+
+sizes = reporting.metric_overrides(("mig", "factor_vae_score"), "small")
+scores = kfv.metrics.evaluate(model, data, ("mig", "factor_vae_score"), **sizes)
+pictures = reporting.save_pictures(model, data, "runs/x", history=history)
+reporting.write_report("runs/x", "My run", ["Trained 1000 steps."], scores,
+                       pictures)
+```
+"""
+
+import inspect
+import json
+import math
+import os
+
+import numpy as np
+
+# Sample sizes of the metrics, shared by every metric that takes them.
+# "full" keeps each metric's own defaults (disentanglement_lib's, as in
+# Locatello et al. 2019): minutes per metric on a CPU.
+METRIC_SIZES = {
+    "tiny": dict(num_train=200, num_eval=100, num_test=100,
+                 num_variance_estimate=200),
+    "small": dict(num_train=1000, num_eval=500, num_test=500,
+                  num_variance_estimate=2000),
+    "medium": dict(num_train=4000, num_eval=2000, num_test=2000,
+                   num_variance_estimate=5000),
+    "full": {},
+}
+
+DEFAULT_METRICS = ("factor_vae_score", "beta_vae_score", "mig", "sap_score",
+                   "modularity_explicitness")
+
+PICTURES = {
+    "traversal": "traversal.png",
+    "traversal_gif": "traversal.gif",
+    "reconstructions": "reconstructions.png",
+    "samples": "samples.png",
+    "kl": "kl.png",
+    "curves": "curves.png",
+}
+
+
+def metric_overrides(metrics, size="small"):
+    """Sample-size overrides of `metrics.evaluate` for a named size.
+
+    Args:
+        metrics: metric names.
+        size: a key of `METRIC_SIZES` or an integer `n` (`num_train=n`,
+            `num_eval=num_test=n // 2`, `num_variance_estimate=n`).
+
+    Returns:
+        Dict of the overrides that at least one of `metrics` accepts.
+
+    Example:
+
+    >>> metric_overrides(("mig",), "tiny")
+    {'num_train': 200}
+    """
+    from keras_factorvae.metrics import METRICS
+
+    if isinstance(size, str) and size.isdigit():
+        size = int(size)
+    if isinstance(size, (int, np.integer)):
+        if size < 2:
+            raise ValueError(f"A metric size must be >= 2, received {size}.")
+        sizes = dict(num_train=int(size), num_eval=max(1, int(size) // 2),
+                     num_test=max(1, int(size) // 2),
+                     num_variance_estimate=int(size))
+    elif size in METRIC_SIZES:
+        sizes = METRIC_SIZES[size]
+    else:
+        raise ValueError(
+            f"Unknown metric size {size!r}; use one of {sorted(METRIC_SIZES)} "
+            "or an integer."
+        )
+    accepted = set()
+    for name in metrics:
+        if name not in METRICS:
+            raise ValueError(
+                f"Unknown metric {name!r}; known: {sorted(METRICS)}."
+            )
+        accepted |= set(inspect.signature(METRICS[name]).parameters)
+    return {k: v for k, v in sizes.items() if k in accepted}
+
+
+def json_safe(value):
+    """Replaces NaN / inf by None and numpy scalars by Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_safe(value.tolist())
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return value
+
+
+def write_json(data, path):
+    """Writes `data` as indented JSON (NaN -> null) atomically."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(json_safe(data), f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+def curve_keys(model, history):
+    """History keys worth a curve: the model's losses and metric scores."""
+    names = tuple(getattr(model, "loss_names", ())) if model else ()
+    return [
+        k for k in history
+        if k != "epoch" and (k in names or k.startswith("val_") or not names)
+        and "." not in k  # per-score duplicates of the headline metrics
+    ]
+
+
+def save_pictures(model, images, directory, history=None, num_steps=9,
+                  mode="fixed", inactive_kl=0.1, gif=True, seed=0,
+                  curves_title=None):
+    """Writes the standard pictures of a model into `directory`.
+
+    Args:
+        model: a model of the zoo.
+        images: images or a `GroundTruthData` (256 are sampled with `seed`):
+            the traversal base (the first), KL estimate and reconstructions.
+        directory: output directory (created).
+        history: optional `History`, dict or CSV / JSON path for
+            `curves.png`.
+        num_steps: traversal columns.
+        mode: traversal mode (see `visualize.traversal_grid`).
+        inactive_kl: KL threshold of inactive dimensions (nats).
+        gif: also write `traversal.gif`.
+        seed: seed of the image sample and of the prior samples.
+        curves_title: optional title of `curves.png`.
+
+    Returns:
+        Dict `{picture name: path}` (keys of `PICTURES` that were written)
+        plus `"traversal_info"`, the `info` dict of the traversal.
+    """
+    from keras_factorvae import visualize
+
+    os.makedirs(directory, exist_ok=True)
+    images = visualize._as_images(model, images, 256, seed)
+
+    def path(key):
+        return os.path.join(directory, PICTURES[key])
+
+    out = {}
+    _, info = visualize.traversal_grid(
+        model, images, num_steps=num_steps, mode=mode, inactive_kl=inactive_kl,
+        path=path("traversal"),
+    )
+    out["traversal"] = path("traversal")
+    out["traversal_info"] = info
+    if gif:
+        visualize.traversal_gif(
+            model, images, path=path("traversal_gif"), num_steps=15, mode=mode,
+            inactive_kl=inactive_kl, bounce=True,
+        )
+        out["traversal_gif"] = path("traversal_gif")
+    visualize.reconstructions(model, images[:10], path=path("reconstructions"))
+    out["reconstructions"] = path("reconstructions")
+    visualize.prior_samples(model, num=16, seed=seed, path=path("samples"))
+    out["samples"] = path("samples")
+    visualize.plot_kl(info["kl"], inactive_kl=inactive_kl, path=path("kl"))
+    out["kl"] = path("kl")
+    if history is not None:
+        data = visualize.load_history(history)
+        keys = curve_keys(model, data)
+        if keys and any(len(data[k]) for k in keys):
+            visualize.plot_history(data, keys, path=path("curves"),
+                                   title=curves_title)
+            out["curves"] = path("curves")
+    return out
+
+
+def metric_table(scores):
+    """Markdown rows of a `metrics.evaluate` dict, headline scores first."""
+    from keras_factorvae.metrics import HEADLINES
+
+    headline = {f"{name}.{key}" for name, (_, key) in HEADLINES.items()}
+    first = [k for k in scores if k in headline]
+    rest = sorted(k for k in scores if k not in headline)
+    lines = ["| metric | value |", "|---|---|"]
+    for key in first:
+        lines.append(f"| **{key}** | **{_fmt(scores[key])}** |")
+    for key in rest:
+        lines.append(f"| {key} | {_fmt(scores[key])} |")
+    return lines
+
+
+def _fmt(value):
+    if value is None:
+        return "n/a"
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{value:.4f}" if math.isfinite(value) else "n/a"
+
+
+def write_report(directory, title, summary, scores=None, pictures=None,
+                 notes=(), filename="report.md"):
+    """Writes a one-page markdown report of a run.
+
+    Args:
+        directory: the run directory (pictures are linked relative to it).
+        title: page title.
+        summary: list of paragraphs (markdown) under the title.
+        scores: optional flat metric dict (`metrics.evaluate` output).
+        pictures: optional dict from `save_pictures`.
+        notes: extra markdown lines at the end.
+        filename: report file name.
+
+    Returns:
+        The report's path.
+    """
+    pictures = pictures or {}
+    lines = [f"# {title}", ""]
+    for paragraph in summary:
+        lines += [paragraph, ""]
+    if scores:
+        lines += ["## Disentanglement metrics", ""] + metric_table(scores) + [""]
+
+    def link(key, heading, caption=None):
+        if key in pictures:
+            name = os.path.basename(pictures[key])
+            lines.extend([f"## {heading}", ""])
+            if caption:
+                lines.extend([caption, ""])
+            lines.extend([f"![{key}]({name})", ""])
+
+    link("curves", "Training curves")
+    info = pictures.get("traversal_info") or {}
+    caption = None
+    if info:
+        values = np.asarray(info["values"])
+        sweep = {
+            "fixed": f"over [{values.min():g}, {values.max():g}]",
+            "sigma": "over +-2 standard deviations of the encoded means",
+            "minmax": "over the range of the encoded means",
+        }.get(info["mode"], "")
+        inactive = info.get("inactive") or []
+        caption = (
+            "One row per latent dimension, ordered by KL to the prior "
+            f"(largest first); columns sweep the dimension {sweep}. Dimmed "
+            "rows with a red left bar are inactive (KL < "
+            f"{info.get('inactive_kl', 0.1):g} nats)"
+            + (": " + ", ".join(f"z{d}" for d in inactive) + "."
+               if inactive else "; none is.")
+        )
+    link("traversal", "Latent traversal", caption)
+    if "traversal_gif" in pictures:
+        lines += [f"Animated: [traversal.gif]({os.path.basename(pictures['traversal_gif'])})", ""]
+    link("kl", "KL per latent dimension")
+    link("reconstructions", "Reconstructions",
+         "Inputs (odd rows) above their reconstructions (even rows).")
+    link("samples", "Samples from the prior")
+    lines += list(notes)
+    path = os.path.join(directory, filename)
+    with open(path, "w") as f:
+        f.write("\n".join(lines).rstrip() + "\n")
+    return path
