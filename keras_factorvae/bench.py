@@ -29,7 +29,8 @@ def _pool(batch_size, shape, size=8, seed=0):
 
 def time_training(
     model_name="factorvae", preset="conv", batch_size=64, steps=50, warmup=5,
-    latent_dim=10, input_shape=(64, 64, 1), seed=0, **model_kwargs,
+    latent_dim=10, input_shape=(64, 64, 1), seed=0, paired=True,
+    **model_kwargs,
 ):
     """Measures training steps per second of one model configuration.
 
@@ -42,6 +43,9 @@ def time_training(
         latent_dim: latent size.
         input_shape: image shape.
         seed: seed of the data and the model.
+        paired: feed `(x, x2)` pairs, so that FactorVAE encodes an independent
+            second batch for its discriminator (the paper's and the PyTorch
+            reference's workload); other models ignore `x2`.
         **model_kwargs: further constructor arguments.
 
     Returns:
@@ -67,7 +71,8 @@ def time_training(
             return self.n
 
         def __getitem__(self, i):
-            return pool[i % len(pool)]
+            x = pool[i % len(pool)]
+            return (x, pool[(i + 1) % len(pool)]) if paired else x
 
     keras.utils.set_random_seed(seed)
     model = models.get(
@@ -85,6 +90,7 @@ def time_training(
         "model": model_name,
         "preset": preset,
         "batch_size": batch_size,
+        "paired": paired,
         "steps": steps,
         "seconds": round(seconds, 4),
         "steps_per_s": round(steps / seconds, 3),
@@ -93,6 +99,76 @@ def time_training(
         "threads": os.environ.get("OMP_NUM_THREADS"),
         "python": platform.python_version(),
     }
+
+
+def time_pipeline(name="dsprites", batch_size=64, steps=300):
+    """Images/s the input pipelines deliver, per kind (numpy, py, tf)."""
+    from keras_factorvae import datasets
+    from keras_factorvae.datasets.pipeline import benchmark_pipeline
+
+    data = datasets.load(name)
+    kinds = ["numpy", "py"]
+    try:
+        import tensorflow  # noqa: F401
+
+        kinds.append("tf")
+    except ImportError:
+        pass
+    return {
+        kind: round(benchmark_pipeline(data, batch_size, steps, kind=kind), 1)
+        for kind in kinds
+    }
+
+
+def time_metrics(model_path=None, seed=0):
+    """Seconds per metric at default sizes on a conv FactorVAE and dSprites."""
+    from keras_factorvae import datasets
+    from keras_factorvae import metrics
+    from keras_factorvae import models
+    from keras_factorvae.saving import load_model
+
+    model = (
+        load_model(model_path)
+        if model_path
+        else models.get("factorvae", preset="conv", seed=seed)
+    )
+    return metrics.time_suite(datasets.load("dsprites"), model, seed=seed)
+
+
+def race(reference, backends=("jax", "tensorflow", "torch"), rounds=3,
+         preset="conv", batch_size=64, steps=30, warmup=5, model="factorvae",
+         discriminator_layers=None):
+    """Alternates our benchmark per backend with the PyTorch reference.
+
+    Every round runs each backend's benchmark and the reference once, in
+    separate processes one after the other, so a noisy neighbour hurts both
+    sides alike; medians over rounds are reported with their ratios.
+
+    Returns:
+        A dict: `{"reference": median steps/s, backend: median steps/s}`.
+    """
+    import statistics
+    import subprocess
+
+    runs = {name: [] for name in ("reference",) + tuple(backends)}
+    arch = "mlp" if preset == "mlp" else "conv"
+    for _ in range(rounds):
+        cmd = [sys.executable, reference, "--arch", arch, "--batch-size",
+               str(batch_size), "--steps", str(steps), "--warmup", str(warmup),
+               "--json"]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        runs["reference"].append(json.loads(out.stdout.strip().splitlines()[-1])["steps_per_s"])
+        for backend in backends:
+            cmd = [sys.executable, "-m", "keras_factorvae.bench", "--model", model,
+                   "--preset", preset, "--batch-size", str(batch_size), "--steps",
+                   str(steps), "--warmup", str(warmup), "--json"]
+            if discriminator_layers is not None:
+                cmd += ["--discriminator-layers", str(discriminator_layers)]
+            env = dict(os.environ, KERAS_BACKEND=backend)
+            out = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                                 check=True)
+            runs[backend].append(json.loads(out.stdout.strip().splitlines()[-1])["steps_per_s"])
+    return {name: round(statistics.median(v), 3) for name, v in runs.items()}, runs
 
 
 def main(argv=None):
@@ -109,12 +185,57 @@ def main(argv=None):
     parser.add_argument("--latent-dim", type=int, default=10)
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--channels", type=int, default=1)
+    parser.add_argument("--discriminator-layers", type=int, default=None,
+                        help="FactorVAE discriminator hidden layers (default 6; "
+                        "the PyTorch reference has 5)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
+    parser.add_argument("--unpaired", action="store_true",
+                        help="single batches (FactorVAE permutes the same batch)")
+    parser.add_argument("--data", action="store_true",
+                        help="also time the dSprites input pipelines and report "
+                        "how many times faster they deliver than training eats")
+    parser.add_argument("--metrics", action="store_true",
+                        help="time the metric suite at default sizes instead")
+    parser.add_argument("--model-path", default=None,
+                        help="a saved .keras model for --metrics")
+    parser.add_argument("--race", metavar="REFERENCE", default=None,
+                        help="path of torch_factorvae_ref.py: alternate it with "
+                        "our benchmark on every backend, print medians and ratios")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
+    if args.metrics:
+        result = time_metrics(args.model_path)
+        print(json.dumps(result) if args.json else "\n".join(
+            f"{k:>26}: {v:.2f} s" for k, v in result.items()))
+        return 0
+    if args.race:
+        medians, runs = race(args.race, rounds=args.rounds, preset=args.preset,
+                             batch_size=args.batch_size, steps=args.steps,
+                             warmup=args.warmup, model=args.model,
+                             discriminator_layers=args.discriminator_layers)
+        if args.json:
+            print(json.dumps({"medians": medians, "runs": runs}))
+        else:
+            ref = medians["reference"]
+            print(f"| implementation | steps/s (median of {args.rounds}) | x reference |")
+            print("|---|---|---|")
+            for name, value in medians.items():
+                print(f"| {name} | {value:.2f} | {value / ref:.2f} |")
+        return 0
+    extra = {}
+    if args.discriminator_layers is not None and args.model == "factorvae":
+        extra["discriminator_layers"] = args.discriminator_layers
     result = time_training(
         args.model, args.preset, args.batch_size, args.steps, args.warmup,
         args.latent_dim, (args.image_size, args.image_size, args.channels),
+        paired=not args.unpaired, **extra,
     )
+    if args.data:
+        pipeline = time_pipeline(batch_size=args.batch_size)
+        result["pipeline_images_per_s"] = pipeline
+        result["pipeline_over_training"] = {
+            k: round(v / result["images_per_s"], 1) for k, v in pipeline.items()
+        }
     if args.json:
         print(json.dumps(result))
     else:

@@ -2,9 +2,11 @@
 
 import copy
 import numbers
+import random
 
 import keras
 import keras_tuner
+import numpy as np
 
 from keras_factorvae import models
 from keras_factorvae.optimizers import PairedOptimizer
@@ -39,6 +41,11 @@ def define_hyperparameter(hp, name, spec):
               (`"linear"`, `"log"` or `"reverse_log"`),
             - a list: `hp.Choice(name, values)`,
             - a number, string, bool or `None`: `hp.Fixed(name, value)`,
+            - a dict (for JSON, e.g. the CLI's `--set search=...`):
+              `{"min": lo, "max": hi}` with optional `"sampling"`,
+              `"type": "int"` and `"step"` (`hp.Float` / `hp.Int`;
+              sampling defaults as for tuples), or `{"values": [...]}`
+              (`hp.Choice`),
             - a callable `fn(hp, name)` that declares and returns a value
               (e.g. `lambda hp, n: hp.Int(n, 4, 12, step=2)`).
 
@@ -71,6 +78,8 @@ def define_hyperparameter(hp, name, spec):
                 f"Log sampling of {name!r} needs lo > 0; received {spec!r}."
             )
         return hp.Float(name, lo, hi, sampling=sampling)
+    if isinstance(spec, dict):
+        return _from_dict(hp, name, spec)
     if isinstance(spec, list):
         if not spec:
             raise ValueError(f"The choices of {name!r} are empty.")
@@ -117,6 +126,10 @@ class ZooHyperModel(keras_tuner.HyperModel):
         seed: seed of the weights' initialisation (the same for every
             trial, so trials differ by their hyperparameters only), of the
             models' noise and of the pipeline.
+        compile_kwargs: more arguments of `model.compile` (e.g.
+            `{"jit_compile": False}`: on JAX, a jitted step is compiled
+            anew for every trial, since the tuned weights are constants of
+            the compiled step; eager steps skip that for very short trials).
         name: name of the hypermodel.
         **model_kwargs: fixed constructor arguments (e.g. `latent_dim`,
             `preset`, `discriminator_units`).
@@ -136,7 +149,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
     def __init__(self, model_name, input_shape, search=None, callbacks=None,
                  batch_size=64, steps_per_epoch=None, paired=None, seed=0,
-                 name=None, **model_kwargs):
+                 compile_kwargs=None, name=None, **model_kwargs):
         key = str(model_name).lower().replace("-", "_")
         if key not in models.MODELS:
             raise ValueError(
@@ -158,6 +171,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
         self.steps_per_epoch = steps_per_epoch
         self.paired = (key == "factorvae") if paired is None else bool(paired)
         self.seed = seed
+        self.compile_kwargs = dict(compile_kwargs or {})
         self.model_kwargs = model_kwargs
 
     def build(self, hp):
@@ -167,15 +181,16 @@ class ZooHyperModel(keras_tuner.HyperModel):
         }
         compile_values = {k: values.pop(k) for k in COMPILE_KEYS if k in values}
         if self.seed is not None:
-            # Same initial weights in every trial (the tuner clears the
-            # session before each build, which does not reset the seed).
-            keras.utils.set_random_seed(int(self.seed))
+            # Same initial weights in every trial: the tuner clears the
+            # session before each build, which does not reset the seed.
+            _seed_initializers(int(self.seed))
         kwargs = dict(self.model_kwargs)
         kwargs.setdefault("seed", self.seed)
         model = models.get(
             self.model_name, input_shape=self.input_shape, **kwargs, **values
         )
-        model.compile(**self._compile_kwargs(compile_values))
+        model.compile(**self._compile_kwargs(compile_values),
+                      **self.compile_kwargs)
         return model
 
     def _compile_kwargs(self, values):
@@ -257,6 +272,51 @@ class FactorVAEHyperModel(ZooHyperModel):
             preset=preset, **kwargs,
         )
 
+
+
+def _from_dict(hp, name, spec):
+    spec = dict(spec)
+    if "values" in spec:
+        return define_hyperparameter(hp, name, list(spec["values"]))
+    unknown = sorted(set(spec) - {"min", "max", "sampling", "type", "step"})
+    if unknown or "min" not in spec or "max" not in spec:
+        raise ValueError(
+            f"A dict spec of {name!r} needs 'min' and 'max' (optional "
+            f"'sampling', 'type', 'step') or 'values'; received {spec!r}."
+        )
+    kind = spec.get("type", "float")
+    if kind == "float":
+        rng = (spec["min"], spec["max"])
+        if "sampling" in spec:
+            rng += (spec["sampling"],)
+        if "step" in spec:
+            return hp.Float(name, float(spec["min"]), float(spec["max"]),
+                            step=spec["step"],
+                            sampling=spec.get("sampling", "linear"))
+        return define_hyperparameter(hp, name, rng)
+    if kind == "int":
+        lo, hi = int(spec["min"]), int(spec["max"])
+        sampling = spec.get("sampling", "log" if lo > 0 else "linear")
+        return hp.Int(name, lo, hi, step=spec.get("step"), sampling=sampling)
+    raise ValueError(f"Unknown type {kind!r} in the spec of {name!r}.")
+
+
+def _seed_initializers(seed):
+    """Seeds what Keras' unseeded initializers draw from.
+
+    `keras.utils.set_random_seed` would do, but it imports TensorFlow
+    whenever it is installed (to seed it), whatever the backend; unseeded
+    Keras initializers draw their seeds from Python's `random`.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        keras.utils.set_random_seed(seed)
+    elif backend == "torch":
+        import torch
+
+        torch.manual_seed(seed)
 
 
 def _is_ground_truth_data(x):

@@ -95,7 +95,8 @@ def tune(dataset, ground_truth_data=None, objective=None, max_trials=10,
          overwrite=False, model="factorvae", search=None, epochs=1,
          steps_per_epoch=None, batch_size=64, metric_sizes=DEFAULT_METRIC_SIZES,
          seed=0, *, callbacks=None, tc_weight=1.0, num_held_out=1000,
-         num_workers=None, tuner_kwargs=None, verbose=1, **model_kwargs):
+         num_workers=None, tuner_kwargs=None, compile_kwargs=None, verbose=1,
+         **model_kwargs):
     """Searches the hyperparameters of a model of the zoo with KerasTuner.
 
     Every trial builds the model with the trial's values, compiles it with
@@ -160,6 +161,8 @@ def tune(dataset, ground_truth_data=None, objective=None, max_trials=10,
         num_held_out: images on which the trade-off is computed.
         num_workers: on the chief, the number of workers to wait for.
         tuner_kwargs: more arguments of the tuner (see `make_tuner`).
+        compile_kwargs: more arguments of `model.compile` (see
+            `ZooHyperModel`).
         verbose: verbosity of `fit` and of the tuner.
         **model_kwargs: fixed constructor arguments of the model (e.g.
             `latent_dim=10`, `preset="conv"`, `discriminator_units=1000`);
@@ -204,7 +207,7 @@ def tune(dataset, ground_truth_data=None, objective=None, max_trials=10,
     hypermodel = ZooHyperModel(
         model, input_shape, search=search, callbacks=scoring,
         batch_size=batch_size, steps_per_epoch=steps_per_epoch, seed=seed,
-        **model_kwargs)
+        compile_kwargs=compile_kwargs, **model_kwargs)
     the_tuner = make_tuner(
         hypermodel, objective, tuner=tuner, max_trials=max_trials,
         directory=directory, project_name=project_name, overwrite=overwrite,

@@ -1,0 +1,1075 @@
+"""The `keras-factorvae` command line (also `python -m keras_factorvae`).
+
+Subcommands:
+
+- `train`: trains a model of the zoo on a dataset and writes a run
+  directory (model, history, metrics, pictures, report); resumable.
+- `evaluate`: recomputes the disentanglement metrics of a run or a model.
+- `traverse`: writes the pictures of a run or a model (traversals...).
+- `tune`: hyper-parameter search with KerasTuner (`keras_factorvae.tuning`).
+- `bench`: times training steps (`keras_factorvae.bench`).
+- `reproduce`: a paper sweep (e.g. FactorVAE's gamma on dSprites): one
+  resumable run per value and seed, then a table and a metric-vs-gamma plot.
+
+The Keras backend is the one of `KERAS_BACKEND` (jax, tensorflow or torch).
+
+Example:
+
+```bash
+keras-factorvae train --model factorvae --dataset dsprites --gamma 35 \\
+    --steps 3000 --batch-size 64 --out runs/fvae
+keras-factorvae evaluate --run runs/fvae --metrics mig factor_vae_score
+keras-factorvae traverse --run runs/fvae --mode sigma
+```
+"""
+
+import argparse
+import inspect
+import json
+import math
+import os
+import shutil
+import sys
+import time
+
+from keras_factorvae import reporting
+from keras_factorvae.datasets import KNOWN_DATASETS
+from keras_factorvae.metrics.evaluate import METRICS
+from keras_factorvae.models import MODELS
+
+PROG = "keras-factorvae"
+BACKUP = "backup"
+RUN_FILE = "run.json"
+MODEL_FILE = "model.keras"
+
+# Model hyper-parameters the CLI knows: constructor argument -> (type, help).
+# A flag is passed to a model only if its constructor takes the argument.
+HYPERPARAMETERS = {
+    "gamma": (float, "TC weight (factorvae) or capacity weight (annealed_vae)"),
+    "beta": (float, "KL weight (beta_vae) or TC weight (beta_tcvae)"),
+    "c_max": (float, "final KL capacity in nats (annealed_vae)"),
+    "iteration_threshold": (int, "steps to reach c_max (annealed_vae)"),
+    "lambda_od": (float, "off-diagonal covariance weight (dip_vae)"),
+    "lambda_d": (float, "diagonal covariance weight (dip_vae)"),
+    "variant": (str, "'i' or 'ii' (dip_vae)"),
+    "estimator": (str, "TC estimator 'mws' or 'mss' (beta_tcvae)"),
+    "discriminator_units": (int, "discriminator width (factorvae)"),
+    "discriminator_layers": (int, "discriminator hidden layers (factorvae)"),
+}
+
+# Settings that must match for `train` to resume a run's backup.
+TRAINING_KEYS = (
+    "model", "model_kwargs", "dataset", "source", "data_dir", "batch_size",
+    "steps", "steps_per_epoch", "paired", "seed",
+)
+
+
+class UsageError(Exception):
+    """An error the user can act on: printed without a traceback."""
+
+
+# === Shared helpers ===
+
+
+def _model_name(name):
+    key = str(name).lower().replace("-", "_")
+    if key not in MODELS:
+        raise argparse.ArgumentTypeError(
+            f"unknown model {name!r}; known models: {', '.join(sorted(MODELS))}"
+        )
+    return key
+
+
+def _known_datasets():
+    return "; ".join(
+        f"{source}: {', '.join(names)}" for source, names in KNOWN_DATASETS.items()
+    )
+
+
+def _dataset_name(name):
+    key = str(name).lower()
+    if not any(key in names for names in KNOWN_DATASETS.values()):
+        raise argparse.ArgumentTypeError(
+            f"unknown dataset {name!r}; known datasets: {_known_datasets()}"
+        )
+    return key
+
+
+def _positive_int(value):
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, received {value}")
+    return number
+
+
+def _metric_names(values):
+    if values is None:
+        return None
+    if len(values) == 1 and values[0].lower() in ("none", "no", "off"):
+        return ()
+    unknown = [v for v in values if v not in METRICS]
+    if unknown:
+        raise UsageError(
+            f"Unknown metric(s) {unknown}; known: {', '.join(sorted(METRICS))} "
+            "(or 'none')."
+        )
+    return tuple(values)
+
+
+def _metric_size(value):
+    if value in reporting.METRIC_SIZES or str(value).isdigit():
+        return int(value) if str(value).isdigit() else value
+    raise argparse.ArgumentTypeError(
+        f"use one of {', '.join(reporting.METRIC_SIZES)} or an integer"
+    )
+
+
+def load_data(name, source=None, data_dir=None):
+    """`datasets.load` with the errors turned into `UsageError`s."""
+    from keras_factorvae import datasets
+
+    try:
+        return datasets.load(name, source=source, data_dir=data_dir)
+    except ImportError as error:
+        raise UsageError(
+            f"Dataset {name!r} needs a package that is not installed "
+            f"({error}). Install tensorflow and tensorflow-datasets, or use "
+            f"a procedural dataset ({', '.join(KNOWN_DATASETS['procedural'])})."
+        ) from None
+    except (ValueError, RuntimeError, OSError) as error:
+        # The datasets package explains unknown names and missing tfds data
+        # (with how to get it); surface its message as is.
+        raise UsageError(str(error)) from None
+
+
+def load_run_model(path):
+    """Loads a saved keras_factorvae model, or raises a `UsageError`."""
+    from keras_factorvae.models.base import BaseVAE
+    from keras_factorvae.saving import load_model
+
+    try:
+        return load_model(path, expect=BaseVAE, compile=False)
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
+    except ValueError as error:
+        raise UsageError(
+            f"{error} Expected a model saved by keras_factorvae (one of "
+            f"{', '.join(sorted(MODELS))})."
+        ) from None
+
+
+def _read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise UsageError(f"Cannot read {path}: {error}") from None
+
+
+def resolve_run(run=None, model_path=None):
+    """`(model_path, run_dir or None, run config or {})` from the options."""
+    if run is None and model_path is None:
+        raise UsageError("Pass --run RUN_DIR or --model-path MODEL.keras.")
+    if run is not None:
+        if not os.path.isdir(run):
+            raise UsageError(
+                f"Run directory {run!r} does not exist. Train one with "
+                f"`{PROG} train --out {run}`."
+            )
+        config = _read_json(os.path.join(run, RUN_FILE)) or {}
+        path = model_path or os.path.join(run, MODEL_FILE)
+        if not os.path.exists(path):
+            meta = _read_json(os.path.join(run, BACKUP, "training_metadata.json"))
+            if meta is not None:
+                raise UsageError(
+                    f"The run in {run!r} has not finished (its backup holds "
+                    f"epoch {meta.get('epoch')}): rerun the same `{PROG} train` "
+                    "command to resume it."
+                )
+            raise UsageError(f"No {MODEL_FILE} in the run directory {run!r}.")
+        return path, run, config
+    directory = os.path.dirname(os.path.abspath(model_path))
+    config = _read_json(os.path.join(directory, RUN_FILE)) or {}
+    return model_path, None, config
+
+
+def _data_for(args, config, model):
+    """The dataset of `--dataset` or of the run, checked against the model."""
+    name = args.dataset or config.get("dataset")
+    if name is None:
+        return None
+    source = args.source or (config.get("source") if not args.dataset else None)
+    data_dir = args.data_dir or (config.get("data_dir") if not args.dataset else None)
+    data = load_data(name, source, data_dir)
+    if tuple(data.observation_shape) != tuple(model.image_shape):
+        raise UsageError(
+            f"Dataset {name!r} has images of shape "
+            f"{tuple(data.observation_shape)}, the model expects "
+            f"{tuple(model.image_shape)}."
+        )
+    return data
+
+
+def compute_metrics(model, data, metrics, size, seed=0):
+    """Runs `metrics.evaluate` with the sizes of `--metric-size`."""
+    from keras_factorvae import metrics as kfv_metrics
+
+    overrides = reporting.metric_overrides(metrics, size)
+    try:
+        return kfv_metrics.evaluate(model, data, metrics=metrics, seed=seed,
+                                    **overrides)
+    except ValueError as error:
+        raise UsageError(f"Metrics failed: {error}") from None
+
+
+def _print_scores(scores):
+    width = max((len(k) for k in scores), default=0)
+    for key, value in scores.items():
+        print(f"  {key:<{width}}  {reporting._fmt(value)}")
+
+
+# === train ===
+
+
+def model_kwargs_from_args(args):
+    """Constructor arguments of `--model` from the command line options.
+
+    Raises:
+        UsageError: a hyper-parameter flag does not apply to the model.
+    """
+    cls = MODELS[args.model]
+    accepted = set(inspect.signature(cls.__init__).parameters)
+    kwargs = {
+        "latent_dim": args.latent_dim,
+        "preset": args.preset,
+        "reconstruction": args.reconstruction,
+        "seed": args.seed,
+    }
+    for name in HYPERPARAMETERS:
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if name not in accepted:
+            users = [
+                m for m, c in sorted(MODELS.items())
+                if name in inspect.signature(c.__init__).parameters
+            ]
+            raise UsageError(
+                f"--{name.replace('_', '-')} does not apply to {args.model} "
+                f"(it applies to {', '.join(users) or 'no model'})."
+            )
+        kwargs[name] = value
+    return kwargs
+
+
+def _training_config(args):
+    steps_per_epoch = args.steps_per_epoch or min(args.steps, 500)
+    return {
+        "model": args.model,
+        "model_kwargs": model_kwargs_from_args(args),
+        "dataset": args.dataset,
+        "source": args.source,
+        "data_dir": args.data_dir,
+        "batch_size": args.batch_size,
+        "steps": args.steps,
+        "steps_per_epoch": steps_per_epoch,
+        "epochs": math.ceil(args.steps / steps_per_epoch),
+        "paired": bool(args.paired),
+        "seed": args.seed,
+    }
+
+
+def _build_callbacks(cfg, out, train, model, data, args):
+    import keras
+
+    from keras_factorvae.callbacks.traversals import Traversals
+
+    epochs, steps, spe = cfg["epochs"], cfg["steps"], cfg["steps_per_epoch"]
+
+    class EpochSync(keras.callbacks.Callback):
+        # The pipeline's batches are a function of (seed, epoch, step): after
+        # a resume, epoch k must serve epoch k's batches, not epoch 0's.
+        def on_epoch_begin(self, epoch, logs=None):
+            train.epoch = epoch
+
+    class StepLimit(keras.callbacks.Callback):
+        # The last epoch may be shorter: stop after exactly `steps` steps.
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch * spe + batch + 1 >= steps:
+                self.model.stop_training = True
+
+    callbacks = [EpochSync(), StepLimit()]
+    if args.metrics_every:
+        callbacks.append(_epoch_metrics_class()(
+            data, args.metrics or ("mig",), args.metrics_every,
+            args.metric_size, args.seed))
+    if args.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(os.path.join(out, "logs")))
+    if args.traversal_every:
+        callbacks.append(Traversals(
+            every_n_epochs=args.traversal_every,
+            directory=os.path.join(out, "traversals"), images=data,
+            mode=args.traversal_mode, seed=args.seed,
+        ))
+    # CSVLogger before BackupAndRestore: an epoch in the backup is always in
+    # the CSV (a repeated epoch after a crash is de-duplicated at the end).
+    callbacks.append(keras.callbacks.CSVLogger(
+        os.path.join(out, "history.csv"), append=True))
+    callbacks.append(keras.callbacks.BackupAndRestore(
+        os.path.join(out, BACKUP), delete_checkpoint=False))
+    return callbacks
+
+
+def _epoch_metrics_class():
+    from keras_factorvae.callbacks.disentanglement import DisentanglementMetrics
+    from keras_factorvae.metrics import HEADLINES
+
+    class EpochMetrics(DisentanglementMetrics):
+        """Headline scores every n epochs, NaN on the others.
+
+        CSVLogger fixes its columns at the first epoch, so every epoch logs
+        the same keys.
+        """
+
+        def __init__(self, data, metrics, every, size, seed):
+            super().__init__(data, metrics=metrics, every_n_epochs=every,
+                             seed=seed,
+                             **reporting.metric_overrides(metrics, size))
+            self.keys = [self.prefix + HEADLINES[m][0] for m in self.metrics]
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is None:
+                return
+            if (epoch + 1) % self.every_n_epochs:
+                logs.update({k: float("nan") for k in self.keys})
+                return
+            scores = self.compute()
+            logs.update({k: scores[k] for k in self.keys})
+
+    return EpochMetrics
+
+
+def _merge_history(csv_path):
+    """Reads the CSVLogger file, keeps the last row of each epoch, rewrites it.
+
+    Returns:
+        Dict `{key: list}` with a 1-based `"epoch"`.
+    """
+    import csv
+
+    if not os.path.exists(csv_path):
+        return {}
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    by_epoch = {}
+    for row in rows:
+        try:
+            by_epoch[int(row["epoch"])] = row
+        except (KeyError, TypeError, ValueError):
+            continue
+    if not by_epoch:
+        return {}
+    epochs = sorted(by_epoch)
+    # CSVLogger adds `val_*` columns (all "NA") when fit has no validation.
+    fields = [
+        k for k in rows[0].keys()
+        if k == "epoch" or any(
+            math.isfinite(_float(by_epoch[e].get(k))) for e in epochs)
+    ]
+    with open(csv_path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        for epoch in epochs:
+            writer.writerow({k: by_epoch[epoch].get(k) for k in fields})
+    history = {"epoch": [e + 1 for e in epochs]}
+    for key in fields:
+        if key != "epoch":
+            history[key] = [_float(by_epoch[e].get(key)) for e in epochs]
+    return history
+
+
+def _float(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+_OUTPUTS = (
+    MODEL_FILE, "history.csv", "history.json", "metrics.json", RUN_FILE,
+    "report.md", *reporting.PICTURES.values(),
+)
+
+
+def _prepare_run_directory(out, cfg, overwrite):
+    """Decides between a fresh run and a resume; returns the backup epoch."""
+    backup_meta = os.path.join(out, BACKUP, "training_metadata.json")
+    previous = _read_json(os.path.join(out, RUN_FILE))
+    if overwrite:
+        # Remove only what `train` writes: `--out` may hold other files.
+        for name in _OUTPUTS:
+            if os.path.exists(os.path.join(out, name)):
+                os.remove(os.path.join(out, name))
+        for name in (BACKUP, "traversals", "logs"):
+            shutil.rmtree(os.path.join(out, name), ignore_errors=True)
+        previous = None
+    if previous is not None and os.path.isdir(os.path.join(out, BACKUP)):
+        changed = [
+            k for k in TRAINING_KEYS
+            if json.dumps(previous.get(k), sort_keys=True)
+            != json.dumps(reporting.json_safe(cfg.get(k)), sort_keys=True)
+        ]
+        if changed:
+            details = ", ".join(
+                f"{k}: {previous.get(k)!r} -> {cfg.get(k)!r}" for k in changed
+            )
+            raise UsageError(
+                f"{out!r} holds an unfinished run with other settings "
+                f"({details}). Rerun with the same settings to resume it, "
+                "pass --overwrite to start afresh, or choose another --out."
+            )
+        meta = _read_json(backup_meta)
+        return 0 if meta is None else int(meta.get("epoch", 0))
+    if previous is not None and previous.get("status") == "finished":
+        raise UsageError(
+            f"{out!r} already holds a finished run. Pass --overwrite to "
+            f"train again, or use `{PROG} evaluate --run {out}` / "
+            f"`{PROG} traverse --run {out}`."
+        )
+    # A fresh start: stale history rows would be appended to otherwise.
+    for name in ("history.csv", "history.json"):
+        if os.path.exists(os.path.join(out, name)):
+            os.remove(os.path.join(out, name))
+    shutil.rmtree(os.path.join(out, BACKUP), ignore_errors=True)
+    return 0
+
+
+def run_training(cfg, out, args):
+    """Trains one run into `out` (fresh or resumed) and writes its outputs.
+
+    Args:
+        cfg: the training config (`_training_config`).
+        out: run directory.
+        args: parsed options (metrics, pictures, verbosity...).
+
+    Returns:
+        The final `run.json` dict.
+    """
+    import keras
+
+    from keras_factorvae import __version__
+    from keras_factorvae import models
+
+    os.makedirs(out, exist_ok=True)
+    resume_epoch = _prepare_run_directory(out, cfg, args.overwrite)
+    data = load_data(cfg["dataset"], cfg["source"], cfg["data_dir"])
+    keras.utils.set_random_seed(cfg["seed"])
+    try:
+        model = models.get(cfg["model"], input_shape=data.observation_shape,
+                           **cfg["model_kwargs"])
+    except ValueError as error:
+        raise UsageError(f"Cannot build {cfg['model']}: {error}") from None
+    model.compile()
+    try:
+        train = data.as_py_dataset(
+            batch_size=cfg["batch_size"], paired=cfg["paired"],
+            steps_per_epoch=cfg["steps_per_epoch"], seed=cfg["seed"],
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+    previous = _read_json(os.path.join(out, RUN_FILE)) or {}
+    record = {
+        **cfg,
+        "status": "running",
+        "backend": keras.backend.backend(),
+        "keras_version": keras.__version__,
+        "keras_factorvae_version": __version__,
+        "command": " ".join([PROG] + list(getattr(args, "argv", []) or [])),
+        "train_seconds": previous.get("train_seconds", 0.0) if resume_epoch else 0.0,
+    }
+    reporting.write_json(record, os.path.join(out, RUN_FILE))
+    if resume_epoch:
+        print(f"Resuming {out} from epoch {resume_epoch} of {cfg['epochs']} "
+              f"(backup in {os.path.join(out, BACKUP)}).")
+    callbacks = _build_callbacks(cfg, out, train, model, data, args)
+    start = time.time()
+    try:
+        model.fit(train, epochs=cfg["epochs"], verbose=args.verbose,
+                  callbacks=callbacks, shuffle=False)
+    except KeyboardInterrupt:
+        print(f"\nInterrupted. Rerun the same command to resume from the last "
+              f"completed epoch (backup in {os.path.join(out, BACKUP)}).",
+              file=sys.stderr)
+        raise
+    record["train_seconds"] += time.time() - start
+
+    # Save first: from here on the run can be evaluated even if a later
+    # step fails.
+    tmp = os.path.join(out, "model.tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, os.path.join(out, MODEL_FILE))
+    history = _merge_history(os.path.join(out, "history.csv"))
+    reporting.write_json(history, os.path.join(out, "history.json"))
+    shutil.rmtree(os.path.join(out, BACKUP), ignore_errors=True)
+    epochs_done = len(history.get("epoch", []))
+    record.update(status="finished", epochs_done=epochs_done,
+                  steps_done=min(cfg["steps"], epochs_done * cfg["steps_per_epoch"]))
+    reporting.write_json(record, os.path.join(out, RUN_FILE))
+
+    scores = None
+    metrics = args.metrics if args.metrics is not None else reporting.DEFAULT_METRICS
+    if metrics:
+        if args.verbose:
+            print(f"Computing metrics ({', '.join(metrics)}; size "
+                  f"{args.metric_size})...")
+        scores = compute_metrics(model, data, metrics, args.metric_size,
+                                 cfg["seed"])
+        scores = reporting.json_safe(scores)
+        reporting.write_json(scores, os.path.join(out, "metrics.json"))
+    pictures = reporting.save_pictures(
+        model, data, out, history=history, seed=cfg["seed"],
+        mode=getattr(args, "traversal_mode", "fixed"),
+    )
+    record["inactive_dims"] = pictures["traversal_info"]["inactive"]
+    record["metrics"] = list(metrics)
+    record["metric_size"] = args.metric_size
+    reporting.write_json(record, os.path.join(out, RUN_FILE))
+    _write_run_report(out, record, scores, pictures)
+    return record
+
+
+def _write_run_report(out, record, scores, pictures):
+    kwargs = ", ".join(
+        f"{k}={v}" for k, v in record["model_kwargs"].items() if k != "seed"
+    )
+    summary = [
+        f"`{record['model']}` ({kwargs}) trained on `{record['dataset']}` for "
+        f"{record.get('steps_done', record['steps'])} steps of batch "
+        f"{record['batch_size']} ({record.get('epochs_done')} epochs of "
+        f"{record['steps_per_epoch']} steps, {'paired' if record['paired'] else 'single'} "
+        f"batches, seed {record['seed']}) in {record['train_seconds']:.0f} s on "
+        f"the `{record['backend']}` backend.",
+        f"Command: `{record['command']}`",
+    ]
+    notes = []
+    if scores:
+        notes = [f"Metric sample sizes: `--metric-size {record.get('metric_size')}`."]
+    return reporting.write_report(
+        out, f"Run {os.path.basename(os.path.abspath(out))}", summary, scores,
+        pictures, notes=notes,
+    )
+
+
+def cmd_train(args):
+    cfg = _training_config(args)
+    out = args.out or os.path.join(
+        "runs", f"{cfg['model']}_{cfg['dataset']}_seed{cfg['seed']}")
+    record = run_training(cfg, out, args)
+    print(f"Wrote {out}: {MODEL_FILE}, history.csv/json, "
+          f"{'metrics.json, ' if args.metrics != () else ''}pictures, report.md "
+          f"({record['epochs_done']} epochs, {record['steps_done']} steps).")
+    scores = _read_json(os.path.join(out, "metrics.json"))
+    if scores and args.metrics != ():
+        _print_scores(scores)
+    return 0
+
+
+# === evaluate / traverse ===
+
+
+def cmd_evaluate(args):
+    path, run, config = resolve_run(args.run, args.model_path)
+    model = load_run_model(path)
+    data = _data_for(args, config, model)
+    if data is None:
+        raise UsageError(
+            "Which dataset? Pass --dataset (the model has no run.json next "
+            "to it)."
+        )
+    metrics = args.metrics or tuple(
+        config.get("metrics") or reporting.DEFAULT_METRICS)
+    seed = args.seed if args.seed is not None else config.get("seed", 0)
+    scores = reporting.json_safe(
+        compute_metrics(model, data, metrics, args.metric_size, seed))
+    output = args.output or (os.path.join(run, "metrics.json") if run else None)
+    if output:
+        reporting.write_json(scores, output)
+        print(f"Wrote {output}")
+    _print_scores(scores)
+    return 0
+
+
+def cmd_traverse(args):
+    from keras_factorvae import visualize
+
+    path, run, config = resolve_run(args.run, args.model_path)
+    model = load_run_model(path)
+    data = _data_for(args, config, model)
+    out = args.out or run or os.path.dirname(os.path.abspath(path))
+    os.makedirs(out, exist_ok=True)
+    seed = args.seed if args.seed is not None else config.get("seed", 0)
+    if data is None:
+        # No images: a traversal around the prior mean and prior samples.
+        if args.mode != "fixed":
+            raise UsageError(
+                f"--mode {args.mode} needs images: pass --dataset.")
+        visualize.traversal_grid(
+            model, None, num_steps=args.num_steps, limit=args.limit,
+            path=os.path.join(out, "traversal.png"))
+        visualize.prior_samples(model, seed=seed,
+                                path=os.path.join(out, "samples.png"))
+        print(f"Wrote {out}: traversal.png (around z = 0; pass --dataset for "
+              "the KL order), samples.png")
+        return 0
+    images = visualize._as_images(model, data, args.num_images, seed)
+    _, info = visualize.traversal_grid(
+        model, images, num_steps=args.num_steps, mode=args.mode,
+        limit=args.limit, num_sigma=args.num_sigma,
+        inactive_kl=args.inactive_kl, base_index=args.base_index,
+        path=os.path.join(out, "traversal.png"),
+    )
+    written = ["traversal.png"]
+    if not args.no_gif:
+        visualize.traversal_gif(
+            model, images, path=os.path.join(out, "traversal.gif"),
+            num_steps=max(args.num_steps, 15), mode=args.mode, limit=args.limit,
+            num_sigma=args.num_sigma, inactive_kl=args.inactive_kl,
+            base_index=args.base_index, bounce=True,
+        )
+        written.append("traversal.gif")
+    visualize.reconstructions(model, images[:10],
+                              path=os.path.join(out, "reconstructions.png"))
+    visualize.prior_samples(model, seed=seed,
+                            path=os.path.join(out, "samples.png"))
+    visualize.plot_kl(info["kl"], inactive_kl=args.inactive_kl,
+                      path=os.path.join(out, "kl.png"))
+    written += ["reconstructions.png", "samples.png", "kl.png"]
+    history = os.path.join(run, "history.json") if run else None
+    if history and os.path.exists(history):
+        data_h = visualize.load_history(history)
+        keys = reporting.curve_keys(model, data_h)
+        if keys:
+            visualize.plot_history(data_h, keys,
+                                   path=os.path.join(out, "curves.png"))
+            written.append("curves.png")
+    print(f"Wrote {out}: {', '.join(written)}")
+    inactive = ", ".join(f"z{d}" for d in info["inactive"]) or "none"
+    order = ", ".join(f"z{d} ({info['kl'][d]:.2f})" for d in info["dims"])
+    print(f"  rows by KL (nats): {order}\n  inactive (KL < {args.inactive_kl:g}): "
+          f"{inactive}")
+    return 0
+
+
+# === tune / bench ===
+
+
+def _literal(text):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def cmd_tune(args):
+    try:
+        from keras_factorvae import tuning
+    except ImportError as error:
+        raise UsageError(
+            f"Hyper-parameter search needs keras-tuner: {error}") from None
+    data = load_data(args.dataset, args.source, args.data_dir)
+    extra = {}
+    for item in args.set or ():
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--set expects KEY=VALUE, received {item!r}.")
+        extra[key.replace("-", "_")] = _literal(value)
+    try:
+        tuner = tuning.tune(
+            data, objective=args.objective, max_trials=args.max_trials,
+            tuner=args.tuner, directory=args.directory,
+            project_name=args.project_name, overwrite=args.overwrite,
+            model=args.model, epochs=args.epochs,
+            steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size,
+            seed=args.seed, verbose=args.verbose, **extra,
+        )
+    except (ValueError, TypeError) as error:
+        raise UsageError(f"tune: {error}") from None
+    if getattr(tuning, "is_worker", lambda: False)():
+        return 0
+    results = os.path.join(args.directory, f"{args.project_name}_results")
+    tuning.write_results(tuner, results)
+    print(f"Wrote {results} (results.csv, results.png, best_model.keras).")
+    return 0
+
+
+def cmd_bench(args):
+    from keras_factorvae import bench
+
+    return bench.main(args.bench_args) or 0
+
+
+# === reproduce ===
+
+EXPERIMENTS = {
+    "factorvae_gamma": {
+        "description": (
+            "FactorVAE on dSprites against gamma, the sweep of Kim & Mnih "
+            "(2018): FactorVAE metric and reconstruction error per gamma"),
+        "model": "factorvae",
+        "param": "gamma",
+        "values": (10.0, 20.0, 30.0, 40.0, 50.0, 100.0),
+        "model_kwargs": {"preset": "conv_paper"},
+    },
+    "beta_vae_beta": {
+        "description": (
+            "beta-VAE on dSprites against beta, the baseline sweep of Kim & "
+            "Mnih (2018)"),
+        "model": "beta_vae",
+        "param": "beta",
+        "values": (1.0, 2.0, 4.0, 6.0, 8.0, 16.0),
+        "model_kwargs": {"preset": "conv_paper"},
+    },
+}
+
+
+def cmd_reproduce(args):
+    if args.list or args.experiment is None:
+        for name, spec in EXPERIMENTS.items():
+            print(f"{name}: {spec['description']}; values "
+                  f"{list(spec['values'])}")
+        return 0 if args.list else _fail("Choose an experiment (see --list).")
+    spec = EXPERIMENTS[args.experiment]
+    values = tuple(args.values or spec["values"])
+    seeds = tuple(args.seeds)
+    out = args.out or os.path.join("runs", "reproduce", args.experiment)
+    os.makedirs(out, exist_ok=True)
+    metrics = args.metrics or ("factor_vae_score", "mig")
+    rows = []
+    total = len(values) * len(seeds)
+    for i, (value, seed) in enumerate(
+            (v, s) for v in values for s in seeds):
+        run_dir = os.path.join(out, f"{spec['param']}_{value:g}_seed{seed}")
+        run_args = argparse.Namespace(
+            model=spec["model"], dataset="dsprites", source=None,
+            data_dir=None, latent_dim=args.latent_dim,
+            preset=spec["model_kwargs"]["preset"], reconstruction="bernoulli",
+            seed=seed, steps=args.steps, steps_per_epoch=args.steps_per_epoch,
+            batch_size=args.batch_size, paired=False, metrics=metrics,
+            metric_size=args.metric_size, metrics_every=0, tensorboard=False,
+            traversal_every=0, traversal_mode="fixed", verbose=args.verbose,
+            overwrite=False, argv=args.argv,
+            **{spec["param"]: value},
+        )
+        cfg = _training_config(run_args)
+        record = _read_json(os.path.join(run_dir, RUN_FILE)) or {}
+        done = record.get("status") == "finished" and os.path.exists(
+            os.path.join(run_dir, "metrics.json"))
+        print(f"[{i + 1}/{total}] {spec['param']}={value:g} seed={seed}: "
+              f"{'done, skipped' if done else 'training'}")
+        if not done:
+            record = run_training(cfg, run_dir, run_args)
+        scores = _read_json(os.path.join(run_dir, "metrics.json")) or {}
+        history = _read_json(os.path.join(run_dir, "history.json")) or {}
+        recon = (history.get("reconstruction_loss") or [None])[-1]
+        rows.append({spec["param"]: value, "seed": seed,
+                     "reconstruction_loss": recon, **scores})
+    _write_reproduction(out, args.experiment, spec, rows, metrics, args)
+    return 0
+
+
+def _write_reproduction(out, name, spec, rows, metrics, args):
+    import csv
+
+    import numpy as np
+
+    from keras_factorvae import visualize
+    from keras_factorvae.metrics import HEADLINES
+
+    param = spec["param"]
+    keys = [f"{m}.{HEADLINES[m][1]}" for m in metrics] + ["reconstruction_loss"]
+    columns = [param, "seed"] + keys + sorted(
+        {k for r in rows for k in r} - set(keys) - {param, "seed"})
+    with open(os.path.join(out, "results.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(reporting.json_safe(rows))
+    table = [f"| {param} | runs | " + " | ".join(keys) + " |",
+             "|---" * (len(keys) + 2) + "|"]
+    for value in sorted({r[param] for r in rows}):
+        group = [r for r in rows if r[param] == value]
+        cells = []
+        for key in keys:
+            vals = np.array([_float(r.get(key)) for r in group])
+            vals = vals[np.isfinite(vals)]
+            cells.append(f"{vals.mean():.3f} +- {vals.std():.3f}" if len(vals)
+                         else "n/a")
+        table.append(f"| {value:g} | {len(group)} | " + " | ".join(cells) + " |")
+    visualize.plot_metric_vs_gamma(
+        rows, keys, x=param, path=os.path.join(out, f"metric_vs_{param}.png"),
+        title=spec["description"].split(",")[0])
+    summary = [
+        spec["description"] + ".",
+        f"Each run: {args.steps} steps of batch {args.batch_size}, latent "
+        f"{args.latent_dim}, preset {spec['model_kwargs']['preset']}; "
+        f"seeds {list(args.seeds)}; metric size `{args.metric_size}`. "
+        "Values are mean +- std over seeds. Runs are in the sub-directories "
+        "(each with its own report.md).",
+    ]
+    lines = [f"# Reproduction: {name}", ""]
+    for p in summary:
+        lines += [p, ""]
+    lines += table + ["", f"![metric vs {param}](metric_vs_{param}.png)", ""]
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(table))
+    print(f"Wrote {out}: results.csv, metric_vs_{param}.png, report.md")
+
+
+def _fail(message):
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+# === Parser ===
+
+
+def _add_model_options(parser):
+    group = parser.add_argument_group("model")
+    group.add_argument("--model", type=_model_name, default="factorvae",
+                       help=f"one of {', '.join(sorted(MODELS))} "
+                       "(default: factorvae)")
+    group.add_argument("--latent-dim", type=_positive_int, default=10)
+    group.add_argument("--preset", default="conv",
+                       help="conv, conv_paper or mlp (default: conv)")
+    group.add_argument("--reconstruction", default="bernoulli",
+                       choices=("bernoulli", "gaussian"))
+    for name, (kind, text) in HYPERPARAMETERS.items():
+        group.add_argument(f"--{name.replace('_', '-')}", type=kind,
+                           default=None, help=text)
+
+
+def _add_data_options(parser, default="dsprites"):
+    group = parser.add_argument_group("data")
+    group.add_argument(
+        "--dataset", type=_dataset_name, default=default,
+        help=f"known: {_known_datasets()}"
+        + (f" (default: {default})" if default else " (default: the run's)"))
+    group.add_argument("--source", choices=tuple(KNOWN_DATASETS), default=None,
+                       help="procedural or tfds (default: procedural when "
+                       "the name has one)")
+    group.add_argument("--data-dir", default=None,
+                       help="tensorflow-datasets directory (tfds source)")
+
+
+def _add_metric_options(parser, default_text):
+    parser.add_argument(
+        "--metrics", nargs="+", default=None,
+        help=f"metrics among {', '.join(sorted(METRICS))}, or 'none' "
+        f"(default: {default_text})")
+    parser.add_argument(
+        "--metric-size", type=_metric_size, default="small",
+        help="sample sizes of the metrics: tiny, small (default), medium, "
+        "full (disentanglement_lib's; minutes per metric on a CPU) or an "
+        "integer num_train")
+
+
+def _add_run_options(parser):
+    parser.add_argument("--run", default=None, help="a run directory of "
+                        "`train` (model.keras, run.json)")
+    parser.add_argument("--model-path", default=None,
+                        help="a saved .keras model instead of --run")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Train, evaluate and inspect disentangling VAEs "
+        "(keras_factorvae) on the Keras backend of KERAS_BACKEND.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    # train
+    p = sub.add_parser(
+        "train", help="train a model and write a run directory",
+        description=(
+            "Trains a model of the zoo and writes, in --out: model.keras, "
+            "history.csv (CSVLogger) and history.json, metrics.json, "
+            "traversal.png/.gif, reconstructions.png, samples.png, kl.png, "
+            "curves.png, report.md and run.json. Training is split into "
+            "epochs of --steps-per-epoch steps and backed up after each "
+            "(BackupAndRestore in OUT/backup): rerunning an interrupted "
+            "command resumes it with the same batches."),
+    )
+    _add_model_options(p)
+    _add_data_options(p)
+    g = p.add_argument_group("training")
+    g.add_argument("--steps", type=_positive_int, default=3000,
+                   help="training steps (default: 3000)")
+    g.add_argument("--steps-per-epoch", type=_positive_int, default=None,
+                   help="steps per epoch (default: min(steps, 500))")
+    g.add_argument("--batch-size", type=_positive_int, default=64)
+    g.add_argument("--paired", action="store_true",
+                   help="feed (x, x2) batch pairs (FactorVAE Algorithm 2)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--out", default=None,
+                   help="run directory (default: runs/MODEL_DATASET_seedN)")
+    g.add_argument("--overwrite", action="store_true",
+                   help="discard a previous run (finished or not) in --out")
+    g.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                   help="Keras fit verbosity (default: 1, progress bar)")
+    g = p.add_argument_group("outputs")
+    _add_metric_options(g, ", ".join(reporting.DEFAULT_METRICS))
+    g.add_argument("--metrics-every", type=int, default=0,
+                   help="also log the headline metric scores every N epochs "
+                   "(curves; default: 0, off)")
+    g.add_argument("--traversal-every", type=int, default=1,
+                   help="write OUT/traversals/traversal_epoch_NNN.png every N "
+                   "epochs (0: off; default: 1)")
+    g.add_argument("--traversal-mode", choices=("fixed", "sigma", "minmax"),
+                   default="fixed")
+    g.add_argument("--tensorboard", action="store_true",
+                   help="TensorBoard logs (and traversal images) in OUT/logs")
+    p.set_defaults(func=cmd_train)
+
+    # evaluate
+    p = sub.add_parser(
+        "evaluate", help="recompute the metrics of a run or model",
+        description="Recomputes disentanglement metrics of a trained model "
+        "and writes them to RUN/metrics.json (or --output).")
+    _add_run_options(p)
+    _add_data_options(p, default=None)
+    _add_metric_options(p, "those of the run, else "
+                        + ", ".join(reporting.DEFAULT_METRICS))
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the metrics (default: the run's)")
+    p.add_argument("--output", default=None, help="metrics JSON file")
+    p.set_defaults(func=cmd_evaluate)
+
+    # traverse
+    p = sub.add_parser(
+        "traverse", help="write traversal pictures of a run or model",
+        description="Writes traversal.png (one row per latent dim, ordered "
+        "by KL; inactive dims dimmed with a red bar), traversal.gif, "
+        "reconstructions.png, samples.png, kl.png and curves.png.")
+    _add_run_options(p)
+    _add_data_options(p, default=None)
+    p.add_argument("--out", default=None,
+                   help="output directory (default: the run directory)")
+    p.add_argument("--mode", choices=("fixed", "sigma", "minmax"),
+                   default="fixed",
+                   help="sweep [-limit, limit], +-num_sigma std of the "
+                   "encoded means, or their min..max (default: fixed)")
+    p.add_argument("--num-steps", type=_positive_int, default=9)
+    p.add_argument("--limit", type=float, default=2.0)
+    p.add_argument("--num-sigma", type=float, default=2.0)
+    p.add_argument("--inactive-kl", type=float, default=0.1,
+                   help="KL (nats) below which a dim is inactive")
+    p.add_argument("--num-images", type=_positive_int, default=256,
+                   help="images for the KL order and sweep ranges")
+    p.add_argument("--base-index", type=int, default=0)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--no-gif", action="store_true")
+    p.set_defaults(func=cmd_traverse)
+
+    # tune
+    p = sub.add_parser(
+        "tune", help="hyper-parameter search (KerasTuner)",
+        description="Searches a model's hyper-parameters with "
+        "keras_factorvae.tuning.tune (resumable) and writes the results "
+        "table, plot and best model to DIRECTORY/PROJECT_results.")
+    p.add_argument("--model", type=_model_name, default="factorvae")
+    _add_data_options(p)
+    p.add_argument("--objective", default=None,
+                   help="factor_vae_score, mig or unsupervised (default: by "
+                   "whether the data has factors)")
+    p.add_argument("--tuner", choices=("bayesian", "random", "hyperband"),
+                   default="bayesian")
+    p.add_argument("--max-trials", type=_positive_int, default=10)
+    p.add_argument("--epochs", type=_positive_int, default=1)
+    p.add_argument("--steps-per-epoch", type=_positive_int, default=None)
+    p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--directory", default="runs/tuning")
+    p.add_argument("--project-name", default="factorvae")
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--verbose", type=int, default=1)
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="more tune() arguments, e.g. --set latent_dim=10 "
+                   "(JSON values); repeatable")
+    p.set_defaults(func=cmd_tune)
+
+    # bench
+    p = sub.add_parser(
+        "bench", help="time training steps", add_help=False,
+        description="Forwards its arguments to keras_factorvae.bench "
+        "(--model --preset --batch-size --steps --warmup --json).")
+    p.add_argument("bench_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_bench)
+
+    # reproduce
+    p = sub.add_parser(
+        "reproduce", help="run a paper sweep (e.g. FactorVAE gamma)",
+        description="Trains one run per value and seed (each a resumable "
+        "`train` run directory; finished runs are skipped on a rerun), then "
+        "writes results.csv, metric_vs_PARAM.png and report.md. Experiments: "
+        + "; ".join(f"{k}: {v['description']}" for k, v in EXPERIMENTS.items())
+        + ". Paper-scale runs (hundreds of thousands of steps, several seeds "
+        "per value) take days on a CPU: scale with --steps and --seeds.")
+    p.add_argument("experiment", nargs="?", choices=tuple(EXPERIMENTS))
+    p.add_argument("--list", action="store_true", help="list experiments")
+    p.add_argument("--values", type=float, nargs="+", default=None,
+                   help="override the swept values")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--steps", type=_positive_int, default=20000)
+    p.add_argument("--steps-per-epoch", type=_positive_int, default=None)
+    p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--latent-dim", type=_positive_int, default=10)
+    _add_metric_options(p, "factor_vae_score mig")
+    p.add_argument("--out", default=None,
+                   help="default: runs/reproduce/EXPERIMENT")
+    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    p.set_defaults(func=cmd_reproduce)
+    return parser
+
+
+def main(argv=None):
+    """Runs the command line; returns the exit status.
+
+    Args:
+        argv: arguments without the program name (default: `sys.argv[1:]`).
+
+    Example:
+
+    >>> main(["train", "--steps", "100", "--out", "runs/quick"])
+    0
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if argv[:1] == ["bench"]:
+        # Everything after `bench` belongs to keras_factorvae.bench.
+        args = argparse.Namespace(func=cmd_bench, bench_args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    args.argv = argv
+    try:
+        if hasattr(args, "metrics"):
+            args.metrics = _metric_names(args.metrics)
+        return int(args.func(args) or 0)
+    except UsageError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
