@@ -465,9 +465,9 @@ def run_training(cfg, out, args):
     from keras_factorvae import __version__
     from keras_factorvae import models
 
-    os.makedirs(out, exist_ok=True)
     resume_epoch = _prepare_run_directory(out, cfg, args.overwrite)
     data = load_data(cfg["dataset"], cfg["source"], cfg["data_dir"])
+    os.makedirs(out, exist_ok=True)
     keras.utils.set_random_seed(cfg["seed"])
     try:
         model = models.get(cfg["model"], input_shape=data.observation_shape,
@@ -874,9 +874,10 @@ def _add_metric_options(parser, default_text):
         f"(default: {default_text})")
     parser.add_argument(
         "--metric-size", type=_metric_size, default="small",
-        help="sample sizes of the metrics: tiny, small (default), medium, "
-        "full (disentanglement_lib's; minutes per metric on a CPU) or an "
-        "integer num_train")
+        help="sample sizes of the metrics (keras_factorvae.reporting."
+        "METRIC_SIZES): tiny (seconds), small (default; about a minute for "
+        "all on a CPU), medium, full (disentanglement_lib's; many minutes) or "
+        "an integer number of points")
 
 
 def _add_run_options(parser):
@@ -980,7 +981,7 @@ def build_parser():
     # tune
     p = sub.add_parser(
         "tune", help="hyper-parameter search (KerasTuner)",
-        description="Searches a model's hyper-parameters with "
+        description="Searches a model's hyper-parameters with KerasTuner through "
         "keras_factorvae.tuning.tune (resumable) and writes the results "
         "table, plot and best model to DIRECTORY/PROJECT_results.")
     p.add_argument("--model", type=_model_name, default="factorvae")

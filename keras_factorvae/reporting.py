@@ -27,16 +27,31 @@ import os
 
 import numpy as np
 
-# Sample sizes of the metrics, shared by every metric that takes them.
+# Sample sizes of the metrics. `points` metrics (mig, sap_score,
+# modularity_explicitness, dci, irs, unsupervised) encode `num_train` +
+# `num_test` images; the `factor_vae_score` and `beta_vae_score` draw a batch
+# of 64 images per training / evaluation point, so they get far fewer points.
 # "full" keeps each metric's own defaults (disentanglement_lib's, as in
-# Locatello et al. 2019): minutes per metric on a CPU.
+# Locatello et al. 2019): many minutes on a CPU.
 METRIC_SIZES = {
-    "tiny": dict(num_train=200, num_eval=100, num_test=100,
-                 num_variance_estimate=200),
-    "small": dict(num_train=1000, num_eval=500, num_test=500,
-                  num_variance_estimate=2000),
-    "medium": dict(num_train=4000, num_eval=2000, num_test=2000,
-                   num_variance_estimate=5000),
+    "tiny": {
+        "points": dict(num_train=200, num_test=100),
+        "factor_vae_score": dict(num_train=50, num_eval=30,
+                                 num_variance_estimate=200),
+        "beta_vae_score": dict(num_train=50, num_eval=30),
+    },
+    "small": {
+        "points": dict(num_train=2000, num_test=1000),
+        "factor_vae_score": dict(num_train=500, num_eval=300,
+                                 num_variance_estimate=2000),
+        "beta_vae_score": dict(num_train=300, num_eval=150),
+    },
+    "medium": {
+        "points": dict(num_train=5000, num_test=2500),
+        "factor_vae_score": dict(num_train=2000, num_eval=1000,
+                                 num_variance_estimate=5000),
+        "beta_vae_score": dict(num_train=2000, num_eval=1000),
+    },
     "full": {},
 }
 
@@ -53,47 +68,63 @@ PICTURES = {
 }
 
 
-def metric_overrides(metrics, size="small"):
-    """Sample-size overrides of `metrics.evaluate` for a named size.
+def metric_sizes(size):
+    """The `METRIC_SIZES` entry of a name, or the one an integer implies.
 
-    Args:
-        metrics: metric names.
-        size: a key of `METRIC_SIZES` or an integer `n` (`num_train=n`,
-            `num_eval=num_test=n // 2`, `num_variance_estimate=n`).
-
-    Returns:
-        Dict of the overrides that at least one of `metrics` accepts.
-
-    Example:
-
-    >>> metric_overrides(("mig",), "tiny")
-    {'num_train': 200}
+    An integer `n` means `num_train=n`, `num_test=n // 2` points, and `n // 4`
+    (training) / `n // 8` (evaluation) batches for the two batch metrics.
     """
-    from keras_factorvae.metrics import METRICS
-
     if isinstance(size, str) and size.isdigit():
         size = int(size)
-    if isinstance(size, (int, np.integer)):
-        if size < 2:
-            raise ValueError(f"A metric size must be >= 2, received {size}.")
-        sizes = dict(num_train=int(size), num_eval=max(1, int(size) // 2),
-                     num_test=max(1, int(size) // 2),
-                     num_variance_estimate=int(size))
-    elif size in METRIC_SIZES:
-        sizes = METRIC_SIZES[size]
-    else:
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        n = int(size)
+        if n < 8:
+            raise ValueError(f"An integer metric size must be >= 8, got {n}.")
+        return {
+            "points": dict(num_train=n, num_test=n // 2),
+            "factor_vae_score": dict(num_train=n // 4, num_eval=n // 8,
+                                     num_variance_estimate=n),
+            "beta_vae_score": dict(num_train=n // 4, num_eval=n // 8),
+        }
+    if size not in METRIC_SIZES:
         raise ValueError(
             f"Unknown metric size {size!r}; use one of {sorted(METRIC_SIZES)} "
             "or an integer."
         )
-    accepted = set()
+    return METRIC_SIZES[size]
+
+
+def metric_overrides(metrics, size="small"):
+    """Keyword arguments of `metrics.evaluate` for a named sample size.
+
+    Args:
+        metrics: metric names.
+        size: a key of `METRIC_SIZES` or an integer (see `metric_sizes`).
+
+    Returns:
+        Dict with the per-metric sizes under `metric_params`, e.g.
+        `{"metric_params": {"mig": {"num_train": 200}}}`; empty for "full".
+
+    Example:
+
+    >>> metric_overrides(("mig",), "tiny")
+    {'metric_params': {'mig': {'num_train': 200}}}
+    """
+    from keras_factorvae.metrics import METRICS
+
+    sizes = metric_sizes(size)
+    params = {}
     for name in metrics:
         if name not in METRICS:
             raise ValueError(
                 f"Unknown metric {name!r}; known: {sorted(METRICS)}."
             )
-        accepted |= set(inspect.signature(METRICS[name]).parameters)
-    return {k: v for k, v in sizes.items() if k in accepted}
+        accepted = set(inspect.signature(METRICS[name]).parameters)
+        chosen = sizes.get(name, sizes.get("points", {}))
+        chosen = {k: v for k, v in chosen.items() if k in accepted}
+        if chosen:
+            params[name] = chosen
+    return {"metric_params": params} if params else {}
 
 
 def json_safe(value):

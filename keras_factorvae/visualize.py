@@ -40,6 +40,8 @@ _BACKGROUND = 0.5
 _RED = (0.86, 0.1, 0.1)
 # Inactive rows are multiplied by this (dimmed, still legible).
 _DIM = 0.35
+# Height of the sweep progress bar under each GIF frame.
+_PROGRESS = 2
 
 
 # === Helpers ===
@@ -420,7 +422,7 @@ def traversal_gif(
     Frame `t` shows, for every latent dimension (ordered by KL as in
     `traversal_grid`), the base code with that dimension set to its `t`-th
     sweep value. Inactive dimensions are dimmed and get a red bar above
-    their tile.
+    their tile; a light bar under the tiles grows with `t`.
 
     Args:
         model, x, mode, limit, num_sigma, base_index, order_by_kl,
@@ -467,7 +469,13 @@ def traversal_gif(
         for r, d in enumerate(dims):
             if d in inactive_set:
                 framed[r, :bar] = _RED
-        frames.append(tile_images(framed, cols, pad=pad))
+        frame = tile_images(framed, cols, pad=pad)
+        # A progress bar along the bottom shows where the sweep is (and keeps
+        # frames distinct: GIF writers merge identical consecutive frames).
+        progress = np.full((_PROGRESS + 1, frame.shape[1], 3), _BACKGROUND,
+                           "float32")
+        progress[1:, : max(1, round(frame.shape[1] * (t + 1) / num_steps))] = 0.9
+        frames.append(np.concatenate([frame, progress]))
     frames = np.stack(frames)
     if path:
         _save_gif(frames, path, duration, bounce)

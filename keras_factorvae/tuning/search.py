@@ -182,6 +182,8 @@ def tune(dataset, ground_truth_data=None, objective=None, max_trials=10,
     kfv.tuning.write_results(tuner, "runs/tuning/gamma_results")
     ```
     """
+    if str(tuner).lower() not in TUNERS:
+        raise ValueError(f"Unknown tuner {tuner!r}; known: {sorted(TUNERS)}.")
     distributed.configure_gpu_memory()
     if ground_truth_data is None and _is_ground_truth_data(dataset):
         ground_truth_data = dataset

@@ -1,0 +1,308 @@
+"""The `keras-factorvae` command line: outputs, resume, errors, help.
+
+Training runs in subprocesses under the current Keras backend with tiny
+settings (latent 3, a 16-unit discriminator, batches of 8, a few steps);
+they share one JAX compilation cache so only the first one compiles.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_factorvae import cli
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ["--latent-dim", "3", "--discriminator-units", "16",
+        "--discriminator-layers", "1", "--batch-size", "8"]
+
+
+@pytest.fixture(scope="session")
+def cli_env(request, tmp_path_factory):
+    """Environment of the subprocesses: backend, path, shared JAX cache."""
+    try:
+        cache = str(request.config.cache.mkdir("jax_compilation_cache"))
+    except Exception:  # no pytest cache (e.g. -p no:cacheprovider)
+        cache = str(tmp_path_factory.mktemp("jax_compilation_cache"))
+    env = dict(os.environ)
+    env.setdefault("KERAS_BACKEND", "jax")
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    env["JAX_COMPILATION_CACHE_DIR"] = cache
+    env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    env["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
+    return env
+
+
+def run_cli(env, *args, timeout=240):
+    return subprocess.run(
+        [sys.executable, "-m", "keras_factorvae", *map(str, args)], env=env,
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def _png_size(path):
+    with Image.open(path) as img:
+        assert img.format == "PNG", path
+        return img.size
+
+
+# === Help and dispatch (in-process) ===
+
+
+@pytest.mark.parametrize("command,text", [
+    ("train", "BackupAndRestore"),
+    ("evaluate", "Recomputes disentanglement metrics"),
+    ("traverse", "ordered by KL"),
+    ("tune", "KerasTuner"),
+    ("reproduce", "factorvae_gamma"),
+    ("bench", "--warmup"),
+])
+def test_every_subcommand_has_help(command, text, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert text in " ".join(capsys.readouterr().out.split())
+
+
+def test_no_command_prints_help(capsys):
+    assert cli.main([]) == 2
+    out = capsys.readouterr().out
+    for command in ("train", "evaluate", "traverse", "tune", "bench",
+                    "reproduce"):
+        assert command in out
+
+
+def test_reproduce_lists_experiments(capsys):
+    assert cli.main(["reproduce", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "factorvae_gamma" in out and "beta_vae_beta" in out
+
+
+# === Errors a user can act on (in-process: exit status and message) ===
+
+
+def _error(capsys, argv):
+    try:
+        status = cli.main(argv)
+    except SystemExit as exit_info:  # argparse errors
+        status = exit_info.code
+    err = capsys.readouterr().err
+    assert status not in (0, None), err
+    assert "Traceback" not in err
+    return err
+
+
+def test_missing_run_directory(tmp_path, capsys):
+    err = _error(capsys, ["evaluate", "--run", str(tmp_path / "nope")])
+    assert "does not exist" in err
+    err = _error(capsys, ["traverse", "--run", str(tmp_path / "nope")])
+    assert "does not exist" in err
+    (tmp_path / "empty").mkdir()
+    err = _error(capsys, ["evaluate", "--run", str(tmp_path / "empty")])
+    assert "No model.keras" in err
+
+
+def test_unfinished_run_says_how_to_resume(tmp_path, capsys):
+    (tmp_path / "run" / "backup").mkdir(parents=True)
+    (tmp_path / "run" / "backup" / "training_metadata.json").write_text(
+        '{"epoch": 2, "batch": 0}')
+    err = _error(capsys, ["traverse", "--run", str(tmp_path / "run")])
+    assert "has not finished" in err and "resume" in err
+
+
+def test_model_of_the_wrong_kind(tmp_path, capsys):
+    import keras
+
+    plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    plain.save(tmp_path / "plain.keras")
+    err = _error(capsys, ["evaluate", "--model-path", str(tmp_path / "plain.keras"),
+                          "--dataset", "dsprites"])
+    assert "not a BaseVAE" in err and "keras_factorvae" in err
+    (tmp_path / "junk.keras").write_text("not a model")
+    err = _error(capsys, ["traverse", "--model-path", str(tmp_path / "junk.keras")])
+    assert "not a valid .keras archive" in err
+
+
+def test_unknown_dataset_lists_the_known_ones(capsys):
+    from keras_factorvae.datasets import KNOWN_DATASETS
+
+    err = _error(capsys, ["train", "--dataset", "mnist"])
+    assert "unknown dataset 'mnist'" in err
+    for names in KNOWN_DATASETS.values():
+        for name in names:
+            assert name in err
+
+
+def test_unknown_model_lists_the_known_ones(capsys):
+    err = _error(capsys, ["train", "--model", "gan"])
+    assert "unknown model 'gan'" in err
+    assert "factorvae" in err and "beta_tcvae" in err
+
+
+def test_hyperparameter_of_another_model(tmp_path, capsys):
+    err = _error(capsys, ["train", "--model", "beta_vae", "--gamma", "10",
+                          "--out", str(tmp_path / "r")])
+    assert "--gamma does not apply to beta_vae" in err
+    assert "factorvae" in err
+
+
+def test_unknown_metric(tmp_path, capsys):
+    err = _error(capsys, ["train", "--metrics", "accuracy", "--out",
+                          str(tmp_path / "r")])
+    assert "Unknown metric" in err and "mig" in err
+
+
+def test_tfds_data_missing_is_surfaced(tmp_path, capsys, monkeypatch):
+    from keras_factorvae import datasets
+    from keras_factorvae.datasets.tfds_sources import DataUnavailableError
+
+    def offline(name, **kwargs):
+        raise DataUnavailableError(
+            f"tfds dataset {name!r} is not prepared at 'DIR' and its download "
+            "host cannot be reached. To get it, on a machine with internet "
+            "access run ...")
+
+    monkeypatch.setattr(datasets, "load", offline)
+    err = _error(capsys, ["train", "--dataset", "shapes3d", "--out",
+                          str(tmp_path / "r")])
+    assert "not prepared" in err and "To get it" in err
+
+
+# === Training runs (subprocesses) ===
+
+
+@pytest.fixture(scope="module")
+def trained_run(cli_env, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    args = ["train", *TINY, "--steps", "4", "--steps-per-epoch", "2",
+            "--metric-size", "tiny", "--metrics", "mig", "factor_vae_score",
+            "--out", out]
+    result = run_cli(cli_env, *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out, args, result
+
+
+def test_train_writes_the_run_directory(trained_run):
+    out, _, result = trained_run
+    for name in ("model.keras", "history.csv", "history.json", "metrics.json",
+                 "run.json", "report.md", "traversal.gif"):
+        assert (out / name).is_file(), name
+    # 2 epochs of 2 steps; no validation columns of CSVLogger.
+    rows = (out / "history.csv").read_text().strip().splitlines()
+    assert len(rows) == 3 and "val_" not in rows[0]
+    history = json.loads((out / "history.json").read_text())
+    assert history["epoch"] == [1, 2]
+    assert len(history["loss"]) == 2 and "tc_loss" in history
+    scores = json.loads((out / "metrics.json").read_text())
+    assert 0 <= scores["mig.discrete_mig"] <= 1
+    assert "factor_vae_score.eval_accuracy" in scores
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "finished" and run["steps_done"] == 4
+    assert run["model_kwargs"]["discriminator_units"] == 16
+    assert not (out / "backup").exists()
+    # Traversal: 3 rows (latent dims) of 64-pixel tiles, 9 columns.
+    width, height = _png_size(out / "traversal.png")
+    assert height == 3 * (64 + 2) + 2
+    assert width > 9 * (64 + 2)
+    for name in ("reconstructions.png", "curves.png", "kl.png", "samples.png",
+                 "traversals/traversal_epoch_001.png",
+                 "traversals/traversal_epoch_002.png"):
+        _png_size(out / name)
+    report = (out / "report.md").read_text()
+    for text in ("mig.discrete_mig", "](traversal.png)", "](curves.png)"):
+        assert text in report
+    assert "Epoch 1/2" in result.stdout  # Keras' progress output (verbose=1)
+
+
+def test_finished_run_is_not_overwritten(trained_run, cli_env):
+    out, args, _ = trained_run
+    before = (out / "model.keras").stat().st_mtime
+    result = run_cli(cli_env, *args)
+    assert result.returncode == 1
+    assert "already holds a finished run" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (out / "model.keras").stat().st_mtime == before
+
+
+def test_evaluate_and_traverse_a_run(trained_run, cli_env, tmp_path):
+    out, _, _ = trained_run
+    result = run_cli(cli_env, "evaluate", "--run", out, "--metrics", "mig",
+                     "--metric-size", "tiny", "--output", tmp_path / "m.json")
+    assert result.returncode == 0, result.stderr[-3000:]
+    scores = json.loads((tmp_path / "m.json").read_text())
+    assert list(scores) == ["mig.discrete_mig"]
+    assert "mig.discrete_mig" in result.stdout
+    result = run_cli(cli_env, "traverse", "--run", out, "--mode", "sigma",
+                     "--num-steps", "5", "--out", tmp_path / "pics")
+    assert result.returncode == 0, result.stderr[-3000:]
+    width, height = _png_size(tmp_path / "pics" / "traversal.png")
+    assert height == 3 * 66 + 2 and 5 * 66 < width < 9 * 66
+    with Image.open(tmp_path / "pics" / "traversal.gif") as img:
+        assert img.n_frames == 2 * 15 - 2  # 15 sweep values, bounced
+    for name in ("reconstructions.png", "samples.png", "kl.png", "curves.png"):
+        _png_size(tmp_path / "pics" / name)
+    assert "rows by KL" in result.stdout
+
+
+def test_resume_after_kill(cli_env, tmp_path):
+    out = tmp_path / "run"
+    args = ["train", *TINY, "--steps", "60", "--steps-per-epoch", "20",
+            "--metrics", "none", "--traversal-every", "0", "--verbose", "0",
+            "--out", out]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "keras_factorvae", *map(str, args)], env=cli_env,
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    meta = out / "backup" / "training_metadata.json"
+    deadline = time.time() + 180
+    try:
+        while not meta.exists():
+            assert process.poll() is None, process.stderr.read()[-3000:]
+            assert time.time() < deadline, "no backup after 180 s"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stderr.close()
+    # Killed during training: there is a backup and no final model.
+    assert not (out / "model.keras").exists()
+    epoch = json.loads(meta.read_text())["epoch"]
+    assert 1 <= epoch < 3
+    result = run_cli(cli_env, *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Resuming {out} from epoch {epoch} of 3" in result.stdout
+    history = json.loads((out / "history.json").read_text())
+    assert history["epoch"] == [1, 2, 3]
+    assert np.all(np.isfinite(history["loss"]))
+    rows = (out / "history.csv").read_text().strip().splitlines()
+    assert len(rows) == 4  # header + one row per epoch, none repeated
+    run = json.loads((out / "run.json").read_text())
+    assert run["epochs_done"] == 3 and run["steps_done"] == 60
+    assert not (out / "backup").exists()
+
+
+def test_resume_refuses_other_settings(tmp_path, capsys):
+    out = tmp_path / "run"
+    (out / "backup").mkdir(parents=True)
+    (out / "backup" / "training_metadata.json").write_text('{"epoch": 1}')
+    args = cli.build_parser().parse_args(
+        ["train", *TINY, "--steps", "6", "--out", str(out)])
+    config = cli._training_config(args)
+    (out / "run.json").write_text(json.dumps({**config, "batch_size": 64}))
+    err = _error(capsys, ["train", *TINY, "--steps", "6", "--out", str(out)])
+    assert "unfinished run with other settings" in err and "batch_size" in err
+
+
+def test_python_m_entry_point_error(cli_env, tmp_path):
+    result = run_cli(cli_env, "evaluate", "--run", tmp_path / "missing",
+                     timeout=120)
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
