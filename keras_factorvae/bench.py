@@ -27,6 +27,49 @@ def _pool(batch_size, shape, size=8, seed=0):
     return (rng.rand(size, batch_size, *shape) > 0.5).astype("float32")
 
 
+def _layer_macs(layer):
+    """Multiply-accumulates per sample of a Dense / Conv2D / Conv2DTranspose."""
+    import keras
+
+    if isinstance(layer, keras.layers.Dense):
+        return int(layer.kernel.shape[0]) * int(layer.kernel.shape[1])
+    if isinstance(layer, keras.layers.Conv2DTranspose):
+        h, w = layer.input.shape[1:3]
+        kh, kw, cout, cin = layer.kernel.shape
+        return h * w * kh * kw * cin * cout
+    if isinstance(layer, keras.layers.Conv2D):
+        h, w = layer.output.shape[1:3]
+        kh, kw, cin, cout = layer.kernel.shape
+        return h * w * kh * kw * cin * cout
+    return 0
+
+
+def _net_macs(net):
+    macs = [_layer_macs(layer) for layer in net.layers]
+    return sum(macs), next((m for m in macs if m), 0)
+
+
+def count_step_flops(model, paired=True):
+    """Analytic FLOPs of one training step per sample (2 FLOPs per MAC).
+
+    Counted the way `../shared/bench/torch_factorvae_ref.py --count-flops`
+    counts: forward passes, and backward passes as 2x forward (weight and
+    input gradients) except the input gradient of each network's first
+    layer. For FactorVAE: VAE forward, D forward on z, backward through D,
+    decoder and encoder, encoder forward on the second batch (if paired),
+    and the discriminator update (two D forwards and backwards).
+    """
+    enc, enc_first = _net_macs(model.encoder)
+    dec, _ = _net_macs(model.decoder)
+    macs = enc + dec + 2 * dec + (2 * enc - enc_first)
+    if hasattr(model, "discriminator"):
+        disc, disc_first = _net_macs(model.discriminator)
+        macs += disc + 2 * disc  # TC term: forward, backward to z
+        macs += enc if paired else 0
+        macs += 2 * disc + 2 * (2 * disc - disc_first)
+    return 2 * macs
+
+
 def time_training(
     model_name="factorvae", preset="conv", batch_size=64, steps=50, warmup=5,
     latent_dim=10, input_shape=(64, 64, 1), seed=0, paired=True,
@@ -85,6 +128,7 @@ def time_training(
     history = model.fit(Batches(steps), epochs=1, verbose=0)
     seconds = time.perf_counter() - start
     loss = float(history.history["loss"][-1])
+    flops = count_step_flops(model, paired) * batch_size
     return {
         "backend": keras.backend.backend(),
         "model": model_name,
@@ -96,6 +140,8 @@ def time_training(
         "steps_per_s": round(steps / seconds, 3),
         "images_per_s": round(steps * batch_size / seconds, 1),
         "final_loss": loss,
+        "gflop_per_step": round(flops / 1e9, 3),
+        "achieved_gflop_s": round(flops * steps / seconds / 1e9, 2),
         "threads": os.environ.get("OMP_NUM_THREADS"),
         "python": platform.python_version(),
     }
