@@ -22,6 +22,16 @@ import time
 import numpy as np
 
 
+def _threads():
+    import keras
+
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return torch.get_num_threads()
+    return None
+
+
 def _pool(batch_size, shape, size=8, seed=0):
     rng = np.random.RandomState(seed)
     return (rng.rand(size, batch_size, *shape) > 0.5).astype("float32")
@@ -142,7 +152,7 @@ def time_training(
         "final_loss": loss,
         "gflop_per_step": round(flops / 1e9, 3),
         "achieved_gflop_s": round(flops * steps / seconds / 1e9, 2),
-        "threads": os.environ.get("OMP_NUM_THREADS"),
+        "threads": _threads(),
         "python": platform.python_version(),
     }
 
@@ -248,7 +258,13 @@ def main(argv=None):
                         help="path of torch_factorvae_ref.py: alternate it with "
                         "our benchmark on every backend, print medians and ratios")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", default="auto",
+                        help="torch intra-op threads: auto (idle cores, see "
+                        "keras_factorvae.threads), a number, or none")
     args = parser.parse_args(argv)
+    from keras_factorvae.threads import configure_threads
+
+    threads = configure_threads(None if args.threads == "none" else args.threads)
     if args.metrics:
         result = time_metrics(args.model_path)
         print(json.dumps(result) if args.json else "\n".join(
