@@ -1,7 +1,9 @@
-"""Launches a distributed KerasTuner search on one machine: a chief + one worker per GPU.
+"""Launches a distributed KerasTuner search: a chief + one worker per GPU.
 
-    python examples/launch_tuning_workers.py -- python examples/tune_gamma.py --max-trials 40
-    python examples/launch_tuning_workers.py --workers-per-gpu 2 --dry-run -- python examples/tune_gamma.py
+    python examples/launch_tuning_workers.py -- \
+        python examples/tune_gamma.py --max-trials 40
+    python examples/launch_tuning_workers.py --workers-per-gpu 2 --dry-run \
+        -- python examples/tune_gamma.py
 
 Every process runs the same command (after `--`); only its environment
 differs: `KERASTUNER_TUNER_ID` (`chief`, `tuner0`, `tuner1`, ...),

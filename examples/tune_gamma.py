@@ -25,7 +25,8 @@ def main(argv=None):
                         help="factor_vae_score, mig or unsupervised")
     parser.add_argument("--tuner", default="bayesian",
                         choices=("bayesian", "random", "hyperband"))
-    parser.add_argument("--max-trials", type=int, default=20)
+    parser.add_argument("--max-trials", type=int, default=None,
+                        help="default: 20 (2 with --quick)")
     parser.add_argument("--gamma-min", type=float, default=1.0)
     parser.add_argument("--gamma-max", type=float, default=100.0)
     parser.add_argument("--epochs", type=int, default=5)
@@ -49,14 +50,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     model_kwargs = {"latent_dim": args.latent_dim}
-    run = dict(max_trials=args.max_trials, epochs=args.epochs,
+    run = dict(max_trials=args.max_trials or 20, epochs=args.epochs,
                steps_per_epoch=args.steps_per_epoch,
                batch_size=args.batch_size, metric_sizes=args.metric_sizes)
     if args.quick:
         model_kwargs = dict(latent_dim=3, discriminator_units=16,
                             discriminator_layers=1)
-        run = dict(max_trials=2, epochs=1, steps_per_epoch=2, batch_size=8,
-                   metric_sizes=100, num_held_out=64)
+        run = dict(max_trials=args.max_trials or 2, epochs=1,
+                   steps_per_epoch=2, batch_size=8, metric_sizes=100,
+                   num_held_out=64)
 
     data = kfv.datasets.load(args.dataset)
     tuner = kfv.tuning.tune(

@@ -124,8 +124,9 @@ class ZooHyperModel(keras_tuner.HyperModel):
             `GroundTruthData` given to `fit`; `paired=None` pairs batches
             for FactorVAE only (the paper's Algorithm 2).
         seed: seed of the weights' initialisation (the same for every
-            trial, so trials differ by their hyperparameters only), of the
-            models' noise and of the pipeline.
+            trial, so trials differ by their hyperparameters only; each
+            build reseeds Python's and NumPy's global generators), of the
+            models' noise and of the pipeline. `None`: no reseeding.
         compile_kwargs: more arguments of `model.compile` (e.g.
             `{"jit_compile": False}`: on JAX, a jitted step is compiled
             anew for every trial, since the tuned weights are constants of
@@ -231,7 +232,6 @@ class ZooHyperModel(keras_tuner.HyperModel):
         return model.fit(*args, **kwargs)
 
 
-
 class FactorVAEHyperModel(ZooHyperModel):
     """The FactorVAE hypermodel: `gamma` log-uniform in [1, 100] by default.
 
@@ -271,7 +271,6 @@ class FactorVAEHyperModel(ZooHyperModel):
             "factorvae", input_shape, search={"gamma": gamma, **search},
             preset=preset, **kwargs,
         )
-
 
 
 def _from_dict(hp, name, spec):

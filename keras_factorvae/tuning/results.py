@@ -44,6 +44,7 @@ def trials_table(tuner):
             "trial_id": trial.trial_id,
             "status": str(trial.status),
             "objective_name": objective_name,
+            "objective_direction": getattr(objective, "direction", None),
             "objective": _finite_or_none(trial.score),
         }
         for name, value in trial.hyperparameters.values.items():
@@ -66,8 +67,8 @@ def _x_parameter(rows, x=None):
     for name in ("gamma", "beta", "c_max", "lambda_od"):
         if any(name in row for row in rows):
             return name
-    skip = {"trial_id", "status", "objective_name", "objective",
-            *METRIC_COLUMNS}
+    skip = {"trial_id", "status", "objective_name", "objective_direction",
+            "objective", *METRIC_COLUMNS}
     for row in rows:
         for name, value in row.items():
             if name not in skip and isinstance(value, (int, float)):
@@ -80,8 +81,8 @@ def plot_trials(rows, path, x=None):
 
     Three panels: the objective; the reconstruction loss (training and
     held-out); the TC estimates (the model's own `tc_loss` where it logs
-    one, and the Gaussian TC of the codes). Log x axis when all values are
-    positive.
+    one, and the Gaussian TC of the codes). The best trial is starred. Log
+    x axis when all values are positive.
 
     Args:
         rows: `trials_table` rows.
@@ -110,6 +111,12 @@ def plot_trials(rows, path, x=None):
                    ("val_gaussian_tc", "Gaussian TC of codes")],
          "total correlation estimate (nats)"),
     ]
+    scored = [r for r in done if r.get("objective") is not None]
+    if scored:
+        pick = max if rows[0].get("objective_direction") == "max" else min
+        best = pick(scored, key=lambda r: r["objective"])
+        axes[0].plot([best[x]], [best["objective"]], marker="*", color="red",
+                     markersize=14, linestyle="none", label="best")
     xs_all = [r[x] for r in done]
     for ax, series, ylabel in panels:
         for key, label in series:

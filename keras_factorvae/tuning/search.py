@@ -142,7 +142,8 @@ def tune(dataset, ground_truth_data=None, objective=None, max_trials=10,
         tuner: `"bayesian"`, `"random"` or `"hyperband"`.
         directory, project_name: where the tuner keeps its state; shared by
             chief and workers.
-        overwrite: start afresh instead of resuming.
+        overwrite: start afresh instead of resuming (in a distributed
+            search, only the chief's `overwrite` counts).
         model: a model name of `keras_factorvae.models.MODELS`.
         search: `{argument: spec}` of tuned arguments (see
             `define_hyperparameter`); `None` is the model's usual weight
@@ -193,6 +194,10 @@ def tune(dataset, ground_truth_data=None, objective=None, max_trials=10,
 
     scoring = []
     chief = distributed.is_chief()
+    if distributed.is_worker():
+        # Every process would delete the shared project; only the chief may
+        # (before its oracle starts, so before any worker writes there).
+        overwrite = False
     # The chief only runs the oracle: it needs the search space (from the
     # hypermodel) but neither data nor callbacks.
     if not chief:
