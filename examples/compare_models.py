@@ -20,7 +20,6 @@ import csv
 import os
 import time
 
-import keras
 import numpy as np
 
 import keras_factorvae as kfv
@@ -104,7 +103,7 @@ def main(argv=None):
     images = data.sample_observations(256, np.random.RandomState(args.seed))
     rows = []
     for name in args.models:
-        keras.utils.set_random_seed(args.seed)  # same initial encoder/decoder
+        reporting.set_random_seed(args.seed)  # same initial encoder/decoder
         hparams = dict(ZOO[name])
         if name == "factorvae" and args.quick:
             hparams.update(discriminator_units=16, discriminator_layers=1)
@@ -145,8 +144,9 @@ def main(argv=None):
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
+    where = "a 32x32 dSprites sub-grid" if args.quick else args.dataset
     lines = [
-        f"# Model comparison on {'a 32x32 dSprites sub-grid' if args.quick else args.dataset}",
+        f"# Model comparison on {where}",
         "",
         f"{steps} steps of batch {batch_size} per model, latent {latent_dim}, "
         f"seed {args.seed}; metric sizes "

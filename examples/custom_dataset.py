@@ -20,7 +20,6 @@ import argparse
 import itertools
 import os
 
-import keras
 import numpy as np
 
 import keras_factorvae as kfv
@@ -60,7 +59,8 @@ def main(argv=None):
                         help="a few steps, small networks (for tests)")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    keras.utils.set_random_seed(args.seed)
+    # keras.utils.set_random_seed, minus the TensorFlow import under JAX/torch.
+    reporting.set_random_seed(args.seed)
 
     images, factors, names = make_arrays()
     data = kfv.datasets.GroundTruthData.from_arrays(images, factors, names)

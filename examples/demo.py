@@ -9,6 +9,7 @@ the metric table, the training curves and the latent traversal:
     python examples/demo.py --out /tmp/demo --quick     # seconds, for tests
 
 Files in `--out`: report.md, model.keras, history.csv, metrics.json,
+run.json (so that `keras-factorvae evaluate|traverse --run OUT` work),
 traversal.png / .gif, reconstructions.png, samples.png, kl.png, curves.png,
 and traversals/traversal_epoch_NNN.png (one per epoch, from the
 `Traversals` callback).
@@ -16,10 +17,10 @@ and traversals/traversal_epoch_NNN.png (one per epoch, from the
 
 import argparse
 import os
+import shutil
 import time
 
 import keras
-import numpy as np
 
 import keras_factorvae as kfv
 from keras_factorvae import reporting
@@ -64,7 +65,10 @@ def main(argv=None):
                         help="a few steps and tiny metric sizes (for tests)")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    keras.utils.set_random_seed(args.seed)
+    # Pictures of an earlier demo would mix with this one's.
+    shutil.rmtree(os.path.join(args.out, "traversals"), ignore_errors=True)
+    # keras.utils.set_random_seed, minus the TensorFlow import under JAX/torch.
+    reporting.set_random_seed(args.seed)
 
     data = kfv.datasets.load("dsprites")  # procedural: no download
     batch_size = 16 if args.quick else args.batch_size
@@ -125,6 +129,15 @@ def main(argv=None):
     ]
     notes = ["Per-epoch traversals (the `Traversals` callback) are in "
              "`traversals/`."]
+    # run.json lets `keras-factorvae evaluate / traverse --run OUT` find the
+    # dataset and seed.
+    reporting.write_json({
+        "model": "factorvae", "dataset": "dsprites", "source": None,
+        "data_dir": None, "seed": args.seed, "batch_size": batch_size,
+        "paired": True, "steps_done": steps, "train_seconds": train_seconds,
+        "backend": keras.backend.backend(), "metrics": list(metrics),
+        "metric_size": size, "status": "finished",
+    }, os.path.join(args.out, "run.json"))
     report = reporting.write_report(args.out, "keras-factorvae demo report",
                                     summary, scores, pictures, notes=notes)
     print(f"Wrote {report}")

@@ -320,9 +320,57 @@ def _build_callbacks(cfg, out, train, model, data, args):
     # the CSV (a repeated epoch after a crash is de-duplicated at the end).
     callbacks.append(keras.callbacks.CSVLogger(
         os.path.join(out, "history.csv"), append=True))
+    callbacks.append(_seed_state_backup_class()(os.path.join(out, BACKUP)))
     callbacks.append(keras.callbacks.BackupAndRestore(
         os.path.join(out, BACKUP), delete_checkpoint=False))
     return callbacks
+
+
+def _seed_state_backup_class():
+    import keras
+    import numpy as np
+
+    class SeedStateBackup(keras.callbacks.Callback):
+        """Backs up the model's `SeedGenerator` states with BackupAndRestore.
+
+        `save_weights` (which BackupAndRestore uses) leaves the states of
+        seed generators out, so a resumed run would draw other noise
+        (reparameterisation, FactorVAE's permutations) than an uninterrupted
+        one. The states of epoch `k` go to `seed_state_<k>.npz`, written
+        before BackupAndRestore's metadata, and the file of the backed-up
+        epoch is restored at the start of training.
+        """
+
+        def __init__(self, directory):
+            super().__init__()
+            self.directory = directory
+
+        def _states(self):
+            return [v for v in self.model.variables
+                    if v.name == "seed_generator_state"]
+
+        def _path(self, epoch):
+            return os.path.join(self.directory, f"seed_state_{epoch}.npz")
+
+        def on_train_begin(self, logs=None):
+            meta = _read_json(os.path.join(self.directory,
+                                           "training_metadata.json"))
+            if meta is None or not os.path.exists(self._path(meta["epoch"])):
+                return
+            with np.load(self._path(meta["epoch"])) as saved:
+                for i, variable in enumerate(self._states()):
+                    variable.assign(saved[f"s{i}"])
+
+        def on_epoch_end(self, epoch, logs=None):
+            os.makedirs(self.directory, exist_ok=True)
+            states = {f"s{i}": keras.ops.convert_to_numpy(v)
+                      for i, v in enumerate(self._states())}
+            np.savez(self._path(epoch + 1), **states)
+            old = self._path(epoch - 1)
+            if os.path.exists(old):
+                os.remove(old)
+
+    return SeedStateBackup
 
 
 def _epoch_metrics_class():
@@ -468,7 +516,7 @@ def run_training(cfg, out, args):
     resume_epoch = _prepare_run_directory(out, cfg, args.overwrite)
     data = load_data(cfg["dataset"], cfg["source"], cfg["data_dir"])
     os.makedirs(out, exist_ok=True)
-    keras.utils.set_random_seed(cfg["seed"])
+    reporting.set_random_seed(cfg["seed"])
     try:
         model = models.get(cfg["model"], input_shape=data.observation_shape,
                            **cfg["model_kwargs"])
@@ -552,7 +600,8 @@ def _write_run_report(out, record, scores, pictures):
         f"`{record['model']}` ({kwargs}) trained on `{record['dataset']}` for "
         f"{record.get('steps_done', record['steps'])} steps of batch "
         f"{record['batch_size']} ({record.get('epochs_done')} epochs of "
-        f"{record['steps_per_epoch']} steps, {'paired' if record['paired'] else 'single'} "
+        f"{record['steps_per_epoch']} steps, "
+        f"{'paired' if record['paired'] else 'single'} "
         f"batches, seed {record['seed']}) in {record['train_seconds']:.0f} s on "
         f"the `{record['backend']}` backend.",
         f"Command: `{record['command']}`",
@@ -650,8 +699,12 @@ def cmd_traverse(args):
     visualize.plot_kl(info["kl"], inactive_kl=args.inactive_kl,
                       path=os.path.join(out, "kl.png"))
     written += ["reconstructions.png", "samples.png", "kl.png"]
-    history = os.path.join(run, "history.json") if run else None
-    if history and os.path.exists(history):
+    history = None
+    for name in ("history.json", "history.csv"):
+        if run and os.path.exists(os.path.join(run, name)):
+            history = os.path.join(run, name)
+            break
+    if history:
         data_h = visualize.load_history(history)
         keys = reporting.curve_keys(model, data_h)
         if keys:
@@ -739,11 +792,26 @@ EXPERIMENTS = {
 
 
 def cmd_reproduce(args):
-    if args.list or args.experiment is None:
+    if args.list:
+        print("(default, no experiment named): FactorVAE at gammas --values "
+              "(10 35) vs beta-VAE (beta 4) vs VAE, paper settings, every "
+              "metric; see keras_factorvae.reproduce")
         for name, spec in EXPERIMENTS.items():
             print(f"{name}: {spec['description']}; values "
                   f"{list(spec['values'])}")
-        return 0 if args.list else _fail("Choose an experiment (see --list).")
+        return 0
+    if args.experiment is None:
+        from keras_factorvae import reproduce
+
+        metrics = tuple(args.metrics or reproduce.DEFAULT_METRICS)
+        sizes = reporting.metric_overrides(metrics, args.metric_size) or None
+        reproduce.run_study(
+            args.out or os.path.join("runs", "repro"),
+            reproduce.parse_methods(tuple(args.values or (10.0, 35.0))),
+            tuple(args.seeds), args.steps, args.steps_per_epoch or 500,
+            args.batch_size, metrics=metrics, metric_sizes=sizes,
+            verbose=args.verbose)
+        return 0
     spec = EXPERIMENTS[args.experiment]
     values = tuple(args.values or spec["values"])
     seeds = tuple(args.seeds)
@@ -1015,14 +1083,18 @@ def build_parser():
 
     # reproduce
     p = sub.add_parser(
-        "reproduce", help="run a paper sweep (e.g. FactorVAE gamma)",
+        "reproduce", help="reproduction study (FactorVAE vs beta-VAE vs VAE) or a paper sweep",
         description="Trains one run per value and seed (each a resumable "
         "`train` run directory; finished runs are skipped on a rerun), then "
         "writes results.csv, metric_vs_PARAM.png and report.md. Experiments: "
         + "; ".join(f"{k}: {v['description']}" for k, v in EXPERIMENTS.items())
         + ". Paper-scale runs (hundreds of thousands of steps, several seeds "
         "per value) take days on a CPU: scale with --steps and --seeds.")
-    p.add_argument("experiment", nargs="?", choices=tuple(EXPERIMENTS))
+    p.add_argument("experiment", nargs="?", choices=tuple(EXPERIMENTS),
+                   help="a one-parameter sweep; without it, the study of "
+                   "issue 10: FactorVAE (gammas from --values, default 10 35) "
+                   "vs beta-VAE (beta 4) vs VAE with every metric, written to "
+                   "--out (default runs/repro); see keras_factorvae.reproduce")
     p.add_argument("--list", action="store_true", help="list experiments")
     p.add_argument("--values", type=float, nargs="+", default=None,
                    help="override the swept values")

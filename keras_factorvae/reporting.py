@@ -24,6 +24,8 @@ import inspect
 import json
 import math
 import os
+import random
+import sys
 
 import numpy as np
 
@@ -34,11 +36,11 @@ import numpy as np
 # "full" keeps each metric's own defaults (disentanglement_lib's, as in
 # Locatello et al. 2019): many minutes on a CPU.
 METRIC_SIZES = {
-    "tiny": {
+    "tiny": {  # smoke tests only: the scores are noise
         "points": dict(num_train=200, num_test=100),
-        "factor_vae_score": dict(num_train=50, num_eval=30,
-                                 num_variance_estimate=200),
-        "beta_vae_score": dict(num_train=50, num_eval=30),
+        "factor_vae_score": dict(num_train=20, num_eval=10,
+                                 num_variance_estimate=100),
+        "beta_vae_score": dict(num_train=20, num_eval=10),
     },
     "small": {
         "points": dict(num_train=2000, num_test=1000),
@@ -66,6 +68,33 @@ PICTURES = {
     "kl": "kl.png",
     "curves": "curves.png",
 }
+
+
+def set_random_seed(seed):
+    """`keras.utils.set_random_seed`, without importing TensorFlow needlessly.
+
+    Keras draws the seeds of its initializers and `SeedGenerator`s from
+    Python's `random`, so seeding Python and NumPy (and torch under the torch
+    backend) makes a fresh process reproducible. `keras.utils.set_random_seed`
+    also seeds TensorFlow whenever it is installed, which imports it (seconds)
+    even under JAX or torch; this calls it only under the TensorFlow backend
+    or when TensorFlow is already imported.
+
+    Args:
+        seed: int.
+    """
+    import keras
+
+    if (keras.backend.backend() == "tensorflow"
+            or sys.modules.get("tensorflow") is not None):
+        keras.utils.set_random_seed(seed)
+        return
+    random.seed(seed)
+    np.random.seed(seed)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.manual_seed(seed)
 
 
 def metric_sizes(size):
@@ -300,7 +329,8 @@ def write_report(directory, title, summary, scores=None, pictures=None,
         )
     link("traversal", "Latent traversal", caption)
     if "traversal_gif" in pictures:
-        lines += [f"Animated: [traversal.gif]({os.path.basename(pictures['traversal_gif'])})", ""]
+        name = os.path.basename(pictures["traversal_gif"])
+        lines += [f"Animated: [{name}]({name})", ""]
     link("kl", "KL per latent dimension")
     link("reconstructions", "Reconstructions",
          "Inputs (odd rows) above their reconstructions (even rows).")

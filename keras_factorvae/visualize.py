@@ -132,6 +132,41 @@ def _as_images(model, x, num_images=256, seed=0):
     return x
 
 
+def _bucket(n, batch_size):
+    """Padded batch length: few distinct shapes, so JAX compiles few times."""
+    if n >= batch_size:
+        return batch_size
+    return min(batch_size, max(32, 1 << max(0, int(n - 1).bit_length())))
+
+
+def _padded_batches(x, batch_size):
+    """Yields `(padded batch, true length)`; pads by repeating the last row."""
+    for start in range(0, len(x), batch_size):
+        chunk = x[start : start + batch_size]
+        size = _bucket(len(chunk), batch_size)
+        if size > len(chunk):
+            pad = np.repeat(chunk[-1:], size - len(chunk), axis=0)
+            chunk = np.concatenate([chunk, pad])
+        yield chunk, min(batch_size, len(x) - start)
+
+
+def decode(model, z, batch_size=256):
+    """`model.decode(z)` on padded batches (see `posterior_stats`).
+
+    Args:
+        model: a model of the zoo.
+        z: codes `(n, latent_dim)`.
+        batch_size: codes per decoder call.
+
+    Returns:
+        float32 images `(n,) + image_shape` in [0, 1].
+    """
+    z = np.asarray(z, "float32")
+    out = [np.asarray(model.decode(chunk))[:n]
+           for chunk, n in _padded_batches(z, batch_size)]
+    return np.concatenate(out).astype("float32")
+
+
 def posterior_stats(model, x, batch_size=256):
     """Posterior means and log-variances of images, as numpy arrays.
 
@@ -147,10 +182,12 @@ def posterior_stats(model, x, batch_size=256):
 
     x = np.asarray(x, "float32")
     means, logvars = [], []
-    for start in range(0, len(x), batch_size):
-        mean, logvar = model.encode_stats(x[start : start + batch_size])
-        means.append(ops.convert_to_numpy(mean))
-        logvars.append(ops.convert_to_numpy(logvar))
+    # Padded to a few batch lengths: under JAX every new input shape of an
+    # eager call compiles the network again.
+    for chunk, n in _padded_batches(x, batch_size):
+        mean, logvar = model.encode_stats(chunk)
+        means.append(ops.convert_to_numpy(mean)[:n])
+        logvars.append(ops.convert_to_numpy(logvar)[:n])
     return np.concatenate(means), np.concatenate(logvars)
 
 
@@ -356,7 +393,7 @@ def traversal_grid(
         inactive_kl, num_images, seed,
     )
     num_steps = values.shape[1]
-    images = _to_rgb(model.decode(_traversal_codes(base, dims, values)))
+    images = _to_rgb(decode(model, _traversal_codes(base, dims, values)))
     h, w = images.shape[1:3]
     inactive_set = set(inactive)
     for r, d in enumerate(dims):
@@ -449,7 +486,7 @@ def traversal_gif(
         inactive_kl, num_images, seed,
     )
     num_steps = values.shape[1]
-    images = _to_rgb(model.decode(_traversal_codes(base, dims, values)))
+    images = _to_rgb(decode(model, _traversal_codes(base, dims, values)))
     h, w = images.shape[1:3]
     # (rows, steps) -> (steps, rows): frame t holds every row's t-th image.
     images = images.reshape((len(dims), num_steps) + images.shape[1:])
@@ -534,7 +571,10 @@ def reconstructions(model, x, cols=None, sample=False, pad=2, path=None):
     >>> grid = reconstructions(model, x[:8], path="reconstructions.png")
     """
     x = _as_images(model, x)
-    recon = model.decode(model.encode(x, sample=sample))
+    if sample:
+        recon = decode(model, model.encode(x, sample=True))
+    else:
+        recon = decode(model, posterior_stats(model, x)[0])
     cols = min(len(x), 10) if cols is None else max(1, int(cols))
     pairs = []
     for start in range(0, len(x), cols):
@@ -573,7 +613,7 @@ def prior_samples(model, num=16, cols=8, seed=0, temperature=1.0, pad=2,
     z = np.random.RandomState(seed).normal(
         0.0, float(temperature), (int(num), int(model.latent_dim))
     )
-    grid = tile_images(model.decode(z.astype("float32")), cols, pad=pad)
+    grid = tile_images(decode(model, z), cols, pad=pad)
     if path:
         save_image(grid, path)
     return grid
@@ -589,6 +629,14 @@ def _figure(width, height):
     fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
     return fig
+
+
+def _no_offset(ax):
+    # "+2.839e3" offsets collide with the panel title: write full numbers.
+    try:
+        ax.ticklabel_format(axis="y", useOffset=False)
+    except AttributeError:  # not a ScalarFormatter (e.g. log scale)
+        pass
 
 
 def _figure_array(fig, path=None):
@@ -716,6 +764,8 @@ def plot_history(history, keys=None, path=None, cols=4, title=None):
     """
     data = load_history(history)
     epochs = data.get("epoch")
+    if isinstance(keys, str):
+        keys = [keys]
     keys = [k for k in (keys or data) if k in data and k != "epoch"]
     if not keys:
         raise ValueError(
@@ -738,6 +788,7 @@ def plot_history(history, keys=None, path=None, cols=4, title=None):
         ok = np.isfinite(values)
         ax.plot(xs[ok], values[ok], marker="o" if ok.sum() <= 30 else None,
                 markersize=3)
+        _no_offset(ax)
         ax.set_title(key, fontsize=9)
         ax.set_xlabel("epoch", fontsize=8)
         ax.tick_params(labelsize=7)
@@ -831,6 +882,7 @@ def plot_metric_vs_gamma(results, metrics=None, x="gamma", group_by=None,
                                 alpha=0.15)
         if logx:
             ax.set_xscale("log")
+        _no_offset(ax)
         ax.set_xlabel(x, fontsize=8)
         ax.set_title(metric, fontsize=9)
         ax.tick_params(labelsize=7)

@@ -6,10 +6,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 
 from tests.test_cli import ROOT
 from tests.test_cli import cli_env  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.slow
 
 
 def run_example(env, name, *args):
@@ -42,6 +45,8 @@ def test_demo(cli_env, tmp_path):  # noqa: F811
     scores = json.loads((tmp_path / "metrics.json").read_text())
     assert 0 <= scores["factor_vae_score.eval_accuracy"] <= 1
     assert (tmp_path / "model.keras").is_file()
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["dataset"] == "dsprites"  # for `keras-factorvae ... --run`
 
 
 def test_train_dsprites(cli_env, tmp_path):  # noqa: F811

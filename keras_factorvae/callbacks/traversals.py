@@ -1,6 +1,5 @@
 """Keras callback writing latent traversal pictures during training."""
 
-import importlib.util
 import os
 import sys
 import warnings
@@ -156,7 +155,9 @@ class Traversals(keras.callbacks.Callback):
     def _write_summary(self, grid, step):
         if self._log_dir is None:
             return
-        if importlib.util.find_spec("tensorflow") is None:
+        try:
+            import tensorflow as tf
+        except ImportError:
             if not Traversals._warned_no_tensorflow:
                 warnings.warn(
                     "Traversals: TensorFlow is not installed, so traversal "
@@ -167,8 +168,6 @@ class Traversals(keras.callbacks.Callback):
                 Traversals._warned_no_tensorflow = True
             self._log_dir = None
             return
-        import tensorflow as tf
-
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(self._log_dir)
         with self._writer.as_default():
