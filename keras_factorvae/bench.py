@@ -83,7 +83,7 @@ def count_step_flops(model, paired=True):
 def time_training(
     model_name="factorvae", preset="conv", batch_size=64, steps=50, warmup=5,
     latent_dim=10, input_shape=(64, 64, 1), seed=0, paired=True,
-    **model_kwargs,
+    jit_compile="auto", **model_kwargs,
 ):
     """Measures training steps per second of one model configuration.
 
@@ -132,7 +132,7 @@ def time_training(
         model_name, latent_dim=latent_dim, input_shape=input_shape,
         preset=preset, seed=seed, **model_kwargs,
     )
-    model.compile()
+    model.compile(jit_compile=jit_compile)
     model.fit(Batches(max(warmup, 1)), epochs=1, verbose=0)
     start = time.perf_counter()
     history = model.fit(Batches(steps), epochs=1, verbose=0)
@@ -245,6 +245,9 @@ def main(argv=None):
                         help="FactorVAE discriminator hidden layers (default 6; "
                         "the PyTorch reference has 5)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
+    parser.add_argument("--jit-compile", default="auto",
+                        choices=("auto", "true", "false"),
+                        help="passed to compile (XLA on TF, torch.compile on torch)")
     parser.add_argument("--unpaired", action="store_true",
                         help="single batches (FactorVAE permutes the same batch)")
     parser.add_argument("--data", action="store_true",
@@ -290,7 +293,9 @@ def main(argv=None):
     result = time_training(
         args.model, args.preset, args.batch_size, args.steps, args.warmup,
         args.latent_dim, (args.image_size, args.image_size, args.channels),
-        paired=not args.unpaired, **extra,
+        paired=not args.unpaired,
+        jit_compile={"auto": "auto", "true": True, "false": False}[args.jit_compile],
+        **extra,
     )
     if args.data:
         pipeline = time_pipeline(batch_size=args.batch_size)
