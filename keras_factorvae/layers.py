@@ -8,6 +8,14 @@ with the same weights, as one stride-1 2x2 convolution followed by a
 depth-to-space interleave ("sub-pixel" form). Outputs and gradients equal the
 original's to float32 rounding (tests/test_layers.py); on JAX a decoder layer
 of the conv preset runs its forward and backward pass about 10x faster.
+
+The two operations are each other's transpose, so each one's input gradient
+is the other one's forward pass. `SubPixelGradConv2D` (the encoder's 4x4
+stride-2 convolutions) and `SubPixelConv2DTranspose` give their backward pass
+that form explicitly (`strided_conv2d`, `strided_conv2d_transpose`): the
+input gradient runs as the fast forward op of the other layer, the kernel
+gradient as the same dilated convolution XLA would run. On JAX this cuts the
+encoder's 32x32 layer's backward pass from 47 to 22 ms at batch 64.
 """
 
 import keras
@@ -54,6 +62,138 @@ def subpixel_conv2d_transpose(x, kernel):
     return ops.reshape(out, (-1, 2 * h, 2 * w, c_out))
 
 
+def _kernel_gradient(x, dy):
+    """Gradient w.r.t. the kernel of `conv(x, k, strides=2, padding="same")`.
+
+    For 4x4 kernels and even spatial sizes ("same" pads one pixel per side):
+    `dk[i, j, c, o] = sum_{n, p, q} x_pad[n, 2p + i, 2q + j, c] dy[n, p, q, o]`,
+    a stride-1 convolution over the batch with `dy` as a 2-dilated kernel.
+    """
+    padded = ops.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    lhs = ops.transpose(padded, (3, 1, 2, 0))  # (c, h + 2, w + 2, batch)
+    rhs = ops.transpose(dy, (1, 2, 0, 3))  # (h / 2, w / 2, batch, o)
+    dk = ops.conv(lhs, rhs, strides=1, padding="valid", dilation_rate=2)
+    return ops.transpose(dk, (1, 2, 0, 3))
+
+
+def _with_input_gradient(x, kernel, y, input_gradient):
+    """`y`, a function of `x`, with `input_gradient(upstream, kernel)` as its
+    gradient w.r.t. `x`; `kernel` is a constant here (its own gradient flows
+    through `y`)."""
+
+    @ops.custom_gradient
+    def attach(x, kernel, y):
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            return (
+                input_gradient(upstream, kernel),
+                ops.zeros_like(kernel),
+                upstream,
+            )
+
+        return y, grad
+
+    return attach(x, ops.stop_gradient(ops.convert_to_tensor(kernel)), y)
+
+
+def strided_conv2d(x, kernel):
+    """`conv(x, kernel, strides=2, padding="same")` for 4x4 kernels.
+
+    Same result and kernel gradient as `keras.ops.conv`; the input gradient
+    is computed by `subpixel_conv2d_transpose` (a stride-1 convolution)
+    instead of the input-dilated convolution autodiff would produce.
+
+    Args:
+        x: `(batch, h, w, c_in)` with even `h` and `w`.
+        kernel: `(4, 4, c_in, c_out)`.
+    """
+    x = ops.convert_to_tensor(x)
+    y = ops.conv(ops.stop_gradient(x), kernel, strides=2, padding="same")
+    return _with_input_gradient(x, kernel, y, subpixel_conv2d_transpose)
+
+
+def strided_conv2d_transpose(x, kernel):
+    """`subpixel_conv2d_transpose` whose input gradient is a strided conv.
+
+    The input gradient of a transposed convolution is the plain strided
+    convolution (`keras.ops.conv`), cheaper than differentiating the
+    sub-pixel form. The kernel gradient is autodiff's through the sub-pixel
+    form, except for layers with fewer than 8 output channels (the logits
+    layer), whose 4 * c_out-channel stride-1 kernel gradient runs ~9x slower
+    on XLA:CPU than `_kernel_gradient` (measured at batch 64).
+
+    Args:
+        x: `(batch, h, w, c_in)`.
+        kernel: `(4, 4, c_out, c_in)`, Keras' `Conv2DTranspose` layout.
+    """
+
+    def input_gradient(upstream, kernel):
+        return ops.conv(upstream, kernel, strides=2, padding="same")
+
+    x = ops.convert_to_tensor(x)
+    if kernel.shape[2] >= 8:
+        y = subpixel_conv2d_transpose(ops.stop_gradient(x), kernel)
+        return _with_input_gradient(x, kernel, y, input_gradient)
+
+    @ops.custom_gradient
+    def conv_transpose(x, kernel):
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            return input_gradient(upstream, kernel), _kernel_gradient(upstream, x)
+
+        return subpixel_conv2d_transpose(x, kernel), grad
+
+    return conv_transpose(x, kernel)
+
+
+@keras.saving.register_keras_serializable(package="keras_factorvae")
+class SubPixelGradConv2D(keras.layers.Conv2D):
+    """`Conv2D` whose backward pass takes the fast route where that pays.
+
+    Same constructor, weights and results as `keras.layers.Conv2D`; with
+    `kernel_size=4, strides=2, padding="same"`, channels-last data, even
+    spatial sizes and no dilation, on the backends in `FAST_BACKENDS`, the
+    convolution runs as `strided_conv2d`: the same forward op, with the
+    input gradient computed in sub-pixel form.
+
+    Args:
+        Those of `keras.layers.Conv2D`.
+
+    Example:
+
+    >>> down = SubPixelGradConv2D(32, 4, strides=2, padding="same")
+    >>> down(np.zeros((1, 16, 16, 3), "float32")).shape
+    (1, 8, 8, 32)
+    """
+
+    def _fast_path(self, inputs):
+        return (
+            keras.backend.backend() in FAST_BACKENDS
+            and tuple(self.kernel_size) == (4, 4)
+            and tuple(self.strides) == (2, 2)
+            and self.padding == "same"
+            and tuple(self.dilation_rate) == (1, 1)
+            and self.groups == 1
+            and self.data_format == "channels_last"
+            and inputs.shape[1] is not None
+            and inputs.shape[1] % 2 == 0
+            and inputs.shape[2] is not None
+            and inputs.shape[2] % 2 == 0
+        )
+
+    def call(self, inputs):
+        if not self._fast_path(inputs):
+            return super().call(inputs)
+        outputs = strided_conv2d(inputs, self.kernel)
+        if self.use_bias:
+            outputs = outputs + self.bias
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+
 @keras.saving.register_keras_serializable(package="keras_factorvae")
 class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
     """`Conv2DTranspose` that uses the sub-pixel form where that is faster.
@@ -87,7 +227,7 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
     def call(self, inputs):
         if not self._subpixel_applies():
             return super().call(inputs)
-        outputs = subpixel_conv2d_transpose(inputs, self.kernel)
+        outputs = strided_conv2d_transpose(inputs, self.kernel)
         if self.use_bias:
             outputs = outputs + self.bias
         if self.activation is not None:

@@ -23,6 +23,7 @@ import keras
 from keras import layers
 
 from keras_factorvae.layers import SubPixelConv2DTranspose
+from keras_factorvae.layers import SubPixelGradConv2D
 
 PRESETS = ("conv", "conv_paper", "mlp")
 
@@ -79,7 +80,7 @@ def build_encoder(preset, input_shape, latent_dim, name="encoder"):
     elif preset in ("conv", "conv_paper"):
         convs, hidden = _conv_stack(preset)
         for i, (filters, kernel) in enumerate(convs):
-            x = layers.Conv2D(
+            x = SubPixelGradConv2D(
                 filters, kernel, strides=2, padding="same",
                 activation="relu", name=f"e{i + 1}",
             )(x)

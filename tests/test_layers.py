@@ -5,6 +5,9 @@ import numpy as np
 import pytest
 
 from keras_factorvae.layers import SubPixelConv2DTranspose
+from keras_factorvae.layers import SubPixelGradConv2D
+from keras_factorvae.layers import strided_conv2d
+from keras_factorvae.layers import strided_conv2d_transpose
 from keras_factorvae.layers import subpixel_conv2d_transpose
 
 pytestmark = pytest.mark.multibackend
@@ -38,46 +41,101 @@ def test_layer_weights_and_outputs_match_and_it_saves(tmp_path):
     assert isinstance(loaded.layers[0], SubPixelConv2DTranspose)
 
 
+def _grads(fn, *args):
+    """Gradients of the scalar `fn(*args)` w.r.t. every argument."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.grad(fn, argnums=tuple(range(len(args))))(*args)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        variables = [tf.Variable(a) for a in args]
+        with tf.GradientTape() as tape:
+            loss = fn(*variables)
+        return tape.gradient(loss, variables)
+    import torch
+
+    tensors = [torch.tensor(a, requires_grad=True) for a in args]
+    fn(*tensors).backward()
+    return [t.grad for t in tensors]
+
+
+def _assert_same_grads(g_fast, g_ref):
+    for a, b in zip(g_fast, g_ref):
+        a, b = keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b)
+        assert np.abs(b).max() > 0
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
+
+
+def _squared_error(op, target):
+    def loss(kernel, x):
+        y = op(x, kernel)
+        return keras.ops.sum((y - keras.ops.convert_to_tensor(target)) ** 2)
+
+    return loss
+
+
 def test_gradients_match_conv_transpose():
     rng = np.random.RandomState(2)
     x = rng.randn(2, 4, 4, 3).astype("float32")
     kernel = rng.randn(4, 4, 2, 3).astype("float32")
     target = rng.randn(2, 8, 8, 2).astype("float32")
+    ref = _squared_error(
+        lambda x, k: keras.ops.conv_transpose(x, k, strides=2, padding="same"),
+        target)
+    _assert_same_grads(
+        _grads(_squared_error(subpixel_conv2d_transpose, target), kernel, x),
+        _grads(ref, kernel, x))
 
-    def loss_fast(k, xx):
-        y = subpixel_conv2d_transpose(xx, k)
-        return keras.ops.sum((y - keras.ops.convert_to_tensor(target)) ** 2)
 
-    def loss_ref(k, xx):
-        y = keras.ops.conv_transpose(xx, k, strides=2, padding="same")
-        return keras.ops.sum((y - keras.ops.convert_to_tensor(target)) ** 2)
+# The custom-gradient forms: the input gradient of each op is computed by the
+# other's forward pass. Both kernel-gradient routes of the transposed form are
+# covered (fewer than 8 output channels, and 8 or more).
+@pytest.mark.parametrize("c_out", [1, 9])
+def test_strided_conv2d_transpose_gradients_match(c_out):
+    rng = np.random.RandomState(3)
+    x = rng.randn(3, 4, 6, 5).astype("float32")
+    kernel = rng.randn(4, 4, c_out, 5).astype("float32")
+    target = rng.randn(3, 8, 12, c_out).astype("float32")
+    ref = _squared_error(
+        lambda x, k: keras.ops.conv_transpose(x, k, strides=2, padding="same"),
+        target)
+    _assert_same_grads(
+        _grads(_squared_error(strided_conv2d_transpose, target), kernel, x),
+        _grads(ref, kernel, x))
 
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
 
-        g_fast = jax.grad(loss_fast, argnums=(0, 1))(kernel, x)
-        g_ref = jax.grad(loss_ref, argnums=(0, 1))(kernel, x)
-    elif backend == "tensorflow":
-        import tensorflow as tf
+def test_strided_conv2d_gradients_match():
+    rng = np.random.RandomState(4)
+    x = rng.randn(3, 8, 6, 5).astype("float32")
+    kernel = rng.randn(4, 4, 5, 7).astype("float32")
+    target = rng.randn(3, 4, 3, 7).astype("float32")
+    ref = _squared_error(
+        lambda x, k: keras.ops.conv(x, k, strides=2, padding="same"), target)
+    fast = _squared_error(strided_conv2d, target)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(fast(kernel, x)),
+        keras.ops.convert_to_numpy(ref(kernel, x)), rtol=1e-5)
+    _assert_same_grads(_grads(fast, kernel, x), _grads(ref, kernel, x))
 
-        grads = []
-        for fn in (loss_fast, loss_ref):
-            k, xx = tf.Variable(kernel), tf.Variable(x)
-            with tf.GradientTape() as tape:
-                loss = fn(k, xx)
-            grads.append(tape.gradient(loss, [k, xx]))
-        g_fast, g_ref = grads
-    else:
-        import torch
 
-        grads = []
-        for fn in (loss_fast, loss_ref):
-            k = torch.tensor(kernel, requires_grad=True)
-            xx = torch.tensor(x, requires_grad=True)
-            fn(k, xx).backward()
-            grads.append((k.grad, xx.grad))
-        g_fast, g_ref = grads
-    for a, b in zip(g_fast, g_ref):
-        a, b = keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b)
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
+def test_subpixel_grad_conv2d_matches_conv2d_and_saves(tmp_path):
+    rng = np.random.RandomState(5)
+    x = rng.randn(2, 8, 8, 3).astype("float32")
+    ref = keras.layers.Conv2D(4, 4, strides=2, padding="same", activation="relu")
+    fast = SubPixelGradConv2D(4, 4, strides=2, padding="same", activation="relu")
+    ref.build(x.shape)
+    fast.build(x.shape)
+    fast.set_weights(ref.get_weights())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(fast(x)),
+                               keras.ops.convert_to_numpy(ref(x)), rtol=1e-5, atol=1e-5)
+    # Odd sizes take the plain path (the sub-pixel gradient needs even ones).
+    odd = rng.randn(2, 7, 5, 3).astype("float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(fast(odd)),
+                               keras.ops.convert_to_numpy(ref(odd)), rtol=1e-5, atol=1e-5)
+    model = keras.Sequential([keras.Input((8, 8, 3)), fast])
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert isinstance(loaded.layers[0], SubPixelGradConv2D)
