@@ -28,6 +28,23 @@ from keras_factorvae.layers import SubPixelGradConv2D
 PRESETS = ("conv", "conv_paper", "mlp")
 
 
+def _conv_data_format():
+    """Layout of the convolutions inside the preset networks.
+
+    Inputs and outputs are always channels-last and the weights are the same
+    either way; only the activations between the convolutions change layout.
+    PyTorch convolves channels-first natively, so there the data are
+    transposed once on the way in and once on the way out, instead of Keras
+    transposing them around every convolution.
+    """
+    import os
+
+    forced = os.environ.get("KFV_CONV_DATA_FORMAT")
+    if forced:
+        return forced
+    return "channels_first" if keras.backend.backend() == "torch" else "channels_last"
+
+
 def check_image_shape(input_shape):
     """Validates a preset's `(side, side, channels)` input shape."""
     shape = tuple(input_shape) if input_shape is not None else None
@@ -79,11 +96,18 @@ def build_encoder(preset, input_shape, latent_dim, name="encoder"):
         x = layers.Dense(1200, activation="relu", name="e2")(x)
     elif preset in ("conv", "conv_paper"):
         convs, hidden = _conv_stack(preset)
+        data_format = _conv_data_format()
+        if data_format == "channels_first":
+            x = layers.Permute((3, 1, 2), name="to_channels_first")(x)
         for i, (filters, kernel) in enumerate(convs):
             x = SubPixelGradConv2D(
                 filters, kernel, strides=2, padding="same",
-                activation="relu", name=f"e{i + 1}",
+                activation="relu", data_format=data_format, name=f"e{i + 1}",
             )(x)
+        if data_format == "channels_first":
+            # Flatten channels-last, so the next Dense's weights mean the
+            # same on every backend.
+            x = layers.Permute((2, 3, 1), name="to_channels_last")(x)
         x = layers.Flatten()(x)
         x = layers.Dense(hidden, activation="relu", name="e5")(x)
     else:
@@ -123,14 +147,20 @@ def build_decoder(preset, input_shape, latent_dim, name="decoder"):
     x = layers.Dense(hidden, activation="relu", name="d1")(inputs)
     x = layers.Dense(base * base * 64, activation="relu", name="d2")(x)
     x = layers.Reshape((base, base, 64))(x)
+    data_format = _conv_data_format()
+    if data_format == "channels_first":
+        x = layers.Permute((3, 1, 2), name="to_channels_first")(x)
     for i, filters in enumerate((64, 32, 32)):
         x = SubPixelConv2DTranspose(
             filters, 4, strides=2, padding="same", activation="relu",
-            name=f"d{i + 3}",
+            data_format=data_format, name=f"d{i + 3}",
         )(x)
     logits = SubPixelConv2DTranspose(
-        channels, 4, strides=2, padding="same", name="logits"
+        channels, 4, strides=2, padding="same", data_format=data_format,
+        name="logits",
     )(x)
+    if data_format == "channels_first":
+        logits = layers.Permute((2, 3, 1), name="to_channels_last")(logits)
     return keras.Model(inputs, logits, name=name)
 
 

@@ -7,7 +7,8 @@ functions are written once with `keras.ops`; this module turns them into a
 `train_step` / `test_step` for the active backend:
 
 - TensorFlow: one `tf.GradientTape` per update.
-- PyTorch: `zero_grad`, `backward`, then `optimizer.apply` under `no_grad`.
+- PyTorch: `torch.autograd.grad` per update, then `optimizer.apply` under
+  `no_grad`.
 - JAX: stateless. The trainer's state tuple is unpacked into a
   variable -> value map; every loss runs inside a `keras.StatelessScope`
   under `jax.value_and_grad`, optimizers use `stateless_apply` and metric
@@ -88,23 +89,18 @@ class TorchTrainStep:
         x, x2 = self._unpack_batch(data)
         logs, carry = {}, None
         for update in self._updates():
-            self.zero_grad()
-            # Autograd skips the weight gradients of the other networks (the
-            # discriminator's during the VAE update): same math, less work.
-            own = {id(v) for v in update.variables}
-            frozen = [
-                v.value for v in self.trainable_variables
-                if id(v) not in own and v.value.requires_grad
+            loss, terms, carry = update.loss_fn(x, x2, carry)
+            # `autograd.grad` walks only the paths to this update's own
+            # weights: the discriminator's weight gradients are never
+            # computed in the VAE update, and no `.grad` buffers are filled.
+            values = [v.value for v in update.variables]
+            grads = torch.autograd.grad(
+                _scaled(update.optimizer, loss), values, allow_unused=True
+            )
+            grads = [
+                torch.zeros_like(value) if g is None else g
+                for g, value in zip(grads, values)
             ]
-            for value in frozen:
-                value.requires_grad_(False)
-            try:
-                loss, terms, carry = update.loss_fn(x, x2, carry)
-                _scaled(update.optimizer, loss).backward()
-            finally:
-                for value in frozen:
-                    value.requires_grad_(True)
-            grads = [v.value.grad for v in update.variables]
             with torch.no_grad():
                 update.optimizer.apply(grads, update.variables)
             logs.update(terms)
