@@ -31,6 +31,42 @@ _TAPS = {0: [3, 1], 1: [2, 0]}
 FAST_BACKENDS = ("jax",)
 
 
+def _conv2x2(x, kernel):
+    """Stride-1 "valid" convolution with a 2x2 kernel.
+
+    The kernel gradient is computed as four matrix products of shifted views
+    of `x` with the output gradient (one per kernel tap). On XLA:CPU, at
+    batch 64, this took 8.5 ms instead of 26 ms for the conv preset's
+    16x16 -> 32x32 decoder layer, 4.0 instead of 8.7 ms for the 8x8 -> 16x16
+    one (measured one against the other, same inputs).
+    """
+
+    @ops.custom_gradient
+    def conv(x, kernel):
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            h, w, c = upstream.shape[1], upstream.shape[2], x.shape[-1]
+            flat = ops.reshape(upstream, (-1, upstream.shape[-1]))
+            taps = [
+                ops.stack([
+                    ops.tensordot(
+                        ops.reshape(x[:, a : a + h, b : b + w, :], (-1, c)),
+                        flat,
+                        axes=[[0], [0]],
+                    )
+                    for b in (0, 1)
+                ])
+                for a in (0, 1)
+            ]
+            d_x = ops.conv_transpose(upstream, kernel, strides=1, padding="valid")
+            return d_x, ops.stack(taps)
+
+        return ops.conv(x, kernel, strides=1, padding="valid"), grad
+
+    return conv(x, kernel)
+
+
 def subpixel_conv2d_transpose(x, kernel):
     """`conv2d_transpose(x, kernel, strides=2, padding="same")` for 4x4 kernels.
 
@@ -49,7 +85,7 @@ def subpixel_conv2d_transpose(x, kernel):
             phases.append(ops.transpose(k, (0, 1, 3, 2)))
     merged = ops.concatenate(phases, axis=-1)  # (2, 2, c_in, 4 c_out)
     padded = ops.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    y = ops.conv(padded, merged, strides=1, padding="valid")
+    y = _conv2x2(padded, merged)
     h, w = x.shape[1], x.shape[2]
     rows = []
     for ry in (0, 1):
@@ -119,9 +155,9 @@ def strided_conv2d_transpose(x, kernel):
     The input gradient of a transposed convolution is the plain strided
     convolution (`keras.ops.conv`), cheaper than differentiating the
     sub-pixel form. The kernel gradient is autodiff's through the sub-pixel
-    form, except for layers with fewer than 8 output channels (the logits
-    layer), whose 4 * c_out-channel stride-1 kernel gradient runs ~9x slower
-    on XLA:CPU than `_kernel_gradient` (measured at batch 64).
+    form (`_conv2x2`), except for layers with fewer than 8 output channels
+    (the logits layer): there the four thin matrix products took 27 ms on
+    XLA:CPU at batch 64 and `_kernel_gradient` 3.7 ms.
 
     Args:
         x: `(batch, h, w, c_in)`.
