@@ -243,16 +243,97 @@ def race(reference, backends=("jax", "tensorflow", "torch"), rounds=3,
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         runs["reference"].append(json.loads(out.stdout.strip().splitlines()[-1])["steps_per_s"])
         for backend in backends:
-            cmd = [sys.executable, "-m", "keras_factorvae.bench", "--model", model,
-                   "--preset", preset, "--batch-size", str(batch_size), "--steps",
-                   str(steps), "--warmup", str(warmup), "--json"]
-            if discriminator_layers is not None:
-                cmd += ["--discriminator-layers", str(discriminator_layers)]
-            env = dict(os.environ, KERAS_BACKEND=backend)
-            out = subprocess.run(cmd, capture_output=True, text=True, env=env,
-                                 check=True)
-            runs[backend].append(json.loads(out.stdout.strip().splitlines()[-1])["steps_per_s"])
+            runs[backend].append(_run_ours(
+                backend, model, preset, batch_size, steps, warmup,
+                discriminator_layers)["steps_per_s"])
     return {name: round(statistics.median(v), 3) for name, v in runs.items()}, runs
+
+
+def _run_ours(backend, model, preset, batch_size, steps, warmup,
+              discriminator_layers=None):
+    import subprocess
+
+    cmd = [sys.executable, "-m", "keras_factorvae.bench", "--model", model,
+           "--preset", preset, "--batch-size", str(batch_size), "--steps",
+           str(steps), "--warmup", str(warmup), "--json"]
+    if discriminator_layers is not None and model == "factorvae":
+        cmd += ["--discriminator-layers", str(discriminator_layers)]
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def table(reference, rounds=3, backends=("jax", "tensorflow", "torch"),
+          out=None):
+    """The README's speed table: races and the zoo, written as they finish.
+
+    Races FactorVAE (5 hidden discriminator layers, like the reference)
+    against the reference for preset {conv, mlp} x batch {64, 256}, then
+    times every zoo model at conv / batch 64 on every backend (median of
+    `rounds` runs each). Batch 256 runs half the steps of batch 64.
+
+    Args:
+        reference: path of `torch_factorvae_ref.py`.
+        rounds: runs per entry (medians are reported).
+        backends: Keras backends to time.
+        out: optional JSON path, rewritten after every entry so that an
+            interrupted run keeps what it measured.
+
+    Returns:
+        `{"race": [...], "zoo": [...]}` with medians and every run.
+    """
+    import statistics
+
+    from keras_factorvae.models import MODELS
+
+    result = {"rounds": rounds, "race": [], "zoo": []}
+
+    def save():
+        if out:
+            with open(out, "w") as f:
+                json.dump(result, f, indent=1)
+
+    for preset in ("conv", "mlp"):
+        for batch_size in (64, 256):
+            steps = 20 if batch_size == 64 else 10
+            medians, runs = race(reference, backends, rounds, preset,
+                                 batch_size, steps, 3, "factorvae", 5)
+            result["race"].append({"preset": preset, "batch_size": batch_size,
+                                   "steps": steps, "medians": medians,
+                                   "runs": runs})
+            save()
+    for name in sorted(MODELS):
+        row = {"model": name, "medians": {}, "runs": {}}
+        for backend in backends:
+            runs = [_run_ours(backend, name, "conv", 64, 20, 3, 5)["steps_per_s"]
+                    for _ in range(rounds)]
+            row["runs"][backend] = runs
+            row["medians"][backend] = round(statistics.median(runs), 3)
+        result["zoo"].append(row)
+        save()
+    return result
+
+
+def format_table(result):
+    """Markdown tables of `table()`'s result."""
+    lines = ["| preset | batch | reference steps/s | "
+             "jax | tensorflow | torch |", "|---|---|---|---|---|---|"]
+    for row in result["race"]:
+        m = row["medians"]
+        ref = m["reference"]
+        cells = [f"{m[b]:.2f} ({m[b] / ref:.2f}x)" if b in m else "-"
+                 for b in ("jax", "tensorflow", "torch")]
+        lines.append(f"| {row['preset']} | {row['batch_size']} | {ref:.2f} | "
+                     + " | ".join(cells) + " |")
+    lines += ["", "| model (conv, batch 64) | jax | tensorflow | torch |",
+              "|---|---|---|---|"]
+    for row in result["zoo"]:
+        m = row["medians"]
+        lines.append(f"| {row['model']} | " + " | ".join(
+            f"{m[b]:.2f}" if b in m else "-"
+            for b in ("jax", "tensorflow", "torch")) + " |")
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -289,6 +370,11 @@ def main(argv=None):
                         help="path of torch_factorvae_ref.py: alternate it with "
                         "our benchmark on every backend, print medians and ratios")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--table", action="store_true",
+                        help="with --race: the README table (conv/mlp x batch "
+                        "64/256 races, then every zoo model at conv/64)")
+    parser.add_argument("--out", default=None,
+                        help="with --table: JSON file written as entries finish")
     parser.add_argument("--threads", default="auto",
                         help="torch intra-op threads: auto (idle cores, see "
                         "keras_factorvae.threads), a number, or none")
@@ -300,6 +386,12 @@ def main(argv=None):
         result = time_metrics(args.model_path)
         print(json.dumps(result) if args.json else "\n".join(
             f"{k:>26}: {v:.2f} s" for k, v in result.items()))
+        return 0
+    if args.table:
+        if not args.race:
+            parser.error("--table needs --race REFERENCE")
+        result = table(args.race, rounds=args.rounds, out=args.out)
+        print(json.dumps(result) if args.json else format_table(result))
         return 0
     if args.race:
         medians, runs = race(args.race, rounds=args.rounds, preset=args.preset,
