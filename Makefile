@@ -22,7 +22,7 @@ $(STAMP): requirements-test.txt constraints.txt pyproject.toml
 # The whole suite under JAX, then every backend-dependent test (marked
 # `multibackend`) under TensorFlow and PyTorch: one process per backend.
 test: venv
-	KERAS_BACKEND=jax $(PY) -m pytest -q tests
+	KERAS_BACKEND=jax $(PY) -m pytest -q --durations=15 tests
 	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -m multibackend tests
 	KERAS_BACKEND=torch $(PY) -m pytest -q -m multibackend tests
 

@@ -204,8 +204,14 @@ def time_pipeline(name="dsprites", batch_size=64, steps=300):
     }
 
 
-def time_metrics(model_path=None, seed=0):
-    """Seconds per metric at default sizes on a conv FactorVAE and dSprites."""
+def time_metrics(model_path=None, seed=0, dci_jobs=1):
+    """Seconds per metric at default sizes on a conv FactorVAE and dSprites.
+
+    Args:
+        model_path: a saved model (default: an untrained conv FactorVAE).
+        seed: seed of every metric's random state.
+        dci_jobs: `n_jobs` of `dci` (parallel classifier fits).
+    """
     from keras_factorvae import datasets
     from keras_factorvae import metrics
     from keras_factorvae import models
@@ -216,7 +222,8 @@ def time_metrics(model_path=None, seed=0):
         if model_path
         else models.get("factorvae", preset="conv", seed=seed)
     )
-    return metrics.time_suite(datasets.load("dsprites"), model, seed=seed)
+    return metrics.time_suite(datasets.load("dsprites"), model, seed=seed,
+                              metric_params={"dci": {"n_jobs": dci_jobs}})
 
 
 def race(reference, backends=("jax", "tensorflow", "torch"), rounds=3,
@@ -366,6 +373,9 @@ def main(argv=None):
                         help="time the metric suite at default sizes instead")
     parser.add_argument("--model-path", default=None,
                         help="a saved .keras model for --metrics")
+    parser.add_argument("--dci-jobs", type=int, default=1,
+                        help="with --metrics: parallel processes of DCI's "
+                        "classifiers (-1: all cores)")
     parser.add_argument("--race", metavar="REFERENCE", default=None,
                         help="path of torch_factorvae_ref.py: alternate it with "
                         "our benchmark on every backend, print medians and ratios")
@@ -383,7 +393,7 @@ def main(argv=None):
 
     threads = configure_threads(None if args.threads == "none" else args.threads)
     if args.metrics:
-        result = time_metrics(args.model_path)
+        result = time_metrics(args.model_path, dci_jobs=args.dci_jobs)
         print(json.dumps(result) if args.json else "\n".join(
             f"{k:>26}: {v:.2f} s" for k, v in result.items()))
         return 0

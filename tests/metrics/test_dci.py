@@ -3,6 +3,7 @@ import pytest
 
 from keras_factorvae.metrics import dci
 from keras_factorvae.metrics.dci import completeness
+from keras_factorvae.metrics.dci import compute_importance_gbt
 from keras_factorvae.metrics.dci import disentanglement
 from tests.metrics.toy import Noise
 from tests.metrics.toy import ToyData
@@ -45,3 +46,24 @@ def test_rejects_bad_sizes():
     with pytest.raises(ValueError, match="num_test"):
         dci(ToyData(), identity, np.random.RandomState(0), num_train=10,
             num_test=0)
+
+
+def test_parallel_fits_keep_each_factor_in_its_column():
+    # Code i carries factor i, so column i of the importance matrix must
+    # peak at row i whichever process fitted it.
+    rng = np.random.RandomState(0)
+    y_train = rng.randint(0, 4, size=(3, 200))
+    y_test = rng.randint(0, 4, size=(3, 80))
+    x_train = y_train + 0.1 * rng.randn(3, 200)
+    x_test = y_test + 0.1 * rng.randn(3, 80)
+    importance, train_acc, test_acc = compute_importance_gbt(
+        x_train, y_train, x_test, y_test, n_jobs=2)
+    assert importance.shape == (3, 3)
+    np.testing.assert_array_equal(importance.argmax(axis=0), [0, 1, 2])
+    assert train_acc == 1.0 and test_acc == 1.0
+    serial = compute_importance_gbt(x_train, y_train, x_test, y_test)[0]
+    # Only the reference's unseeded tie-breaking may differ.
+    np.testing.assert_allclose(importance, serial, atol=0.05)
+    with pytest.raises(ValueError, match="n_jobs"):
+        dci(ToyData(), identity, np.random.RandomState(0), num_train=10,
+            num_test=10, n_jobs=0)
