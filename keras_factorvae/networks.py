@@ -37,11 +37,6 @@ def _conv_data_format():
     transposed once on the way in and once on the way out, instead of Keras
     transposing them around every convolution.
     """
-    import os
-
-    forced = os.environ.get("KFV_CONV_DATA_FORMAT")
-    if forced:
-        return forced
     return "channels_first" if keras.backend.backend() == "torch" else "channels_last"
 
 
