@@ -38,22 +38,21 @@ def _threads():
     return None
 
 
-class _StepClock:
-    """Host time at the end of every training batch, after a host sync."""
+def _step_clock():
+    """A callback noting the host time at the end of every training batch,
+    after reading the loss back (a host sync)."""
+    import keras
 
-    def __new__(cls):
-        import keras
+    class StepClock(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times = []
 
-        class StepClock(keras.callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.times = []
+        def on_train_batch_end(self, batch, logs=None):
+            float(keras.ops.convert_to_numpy(logs["loss"]))
+            self.times.append(time.perf_counter())
 
-            def on_train_batch_end(self, batch, logs=None):
-                float(keras.ops.convert_to_numpy(logs["loss"]))
-                self.times.append(time.perf_counter())
-
-        return StepClock()
+    return StepClock()
 
 
 def _pool(batch_size, shape, size=8, seed=0):
@@ -157,7 +156,7 @@ def time_training(
         preset=preset, seed=seed, **model_kwargs,
     )
     model.compile(jit_compile=jit_compile)
-    clock = _StepClock()
+    clock = _step_clock()
     warmup = max(warmup, 1)
     history = model.fit(Batches(warmup + steps), epochs=1, verbose=0,
                         callbacks=[clock])

@@ -184,6 +184,27 @@ def strided_conv2d_transpose(x, kernel):
     return conv_transpose(x, kernel)
 
 
+def _fast_4x4_stride2(layer):
+    """Whether `layer` is a 4x4, stride-2, "same", channels-last, undilated
+    convolution on a backend where the faster forms pay."""
+    return (
+        keras.backend.backend() in FAST_BACKENDS
+        and tuple(layer.kernel_size) == (4, 4)
+        and tuple(layer.strides) == (2, 2)
+        and layer.padding == "same"
+        and tuple(layer.dilation_rate) == (1, 1)
+        and layer.data_format == "channels_last"
+    )
+
+
+def _add_bias_and_activate(layer, outputs):
+    if layer.use_bias:
+        outputs = outputs + layer.bias
+    if layer.activation is not None:
+        outputs = layer.activation(outputs)
+    return outputs
+
+
 @keras.saving.register_keras_serializable(package="keras_factorvae")
 class SubPixelGradConv2D(keras.layers.Conv2D):
     """`Conv2D` whose backward pass takes the fast route where that pays.
@@ -206,13 +227,8 @@ class SubPixelGradConv2D(keras.layers.Conv2D):
 
     def _fast_path(self, inputs):
         return (
-            keras.backend.backend() in FAST_BACKENDS
-            and tuple(self.kernel_size) == (4, 4)
-            and tuple(self.strides) == (2, 2)
-            and self.padding == "same"
-            and tuple(self.dilation_rate) == (1, 1)
+            _fast_4x4_stride2(self)
             and self.groups == 1
-            and self.data_format == "channels_last"
             and inputs.shape[1] is not None
             and inputs.shape[1] % 2 == 0
             and inputs.shape[2] is not None
@@ -222,12 +238,7 @@ class SubPixelGradConv2D(keras.layers.Conv2D):
     def call(self, inputs):
         if not self._fast_path(inputs):
             return super().call(inputs)
-        outputs = strided_conv2d(inputs, self.kernel)
-        if self.use_bias:
-            outputs = outputs + self.bias
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return _add_bias_and_activate(self, strided_conv2d(inputs, self.kernel))
 
 
 @keras.saving.register_keras_serializable(package="keras_factorvae")
@@ -250,22 +261,10 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
     """
 
     def _subpixel_applies(self):
-        return (
-            keras.backend.backend() in FAST_BACKENDS
-            and tuple(self.kernel_size) == (4, 4)
-            and tuple(self.strides) == (2, 2)
-            and self.padding == "same"
-            and tuple(self.dilation_rate) == (1, 1)
-            and self.data_format == "channels_last"
-            and self.output_padding is None
-        )
+        return _fast_4x4_stride2(self) and self.output_padding is None
 
     def call(self, inputs):
         if not self._subpixel_applies():
             return super().call(inputs)
-        outputs = strided_conv2d_transpose(inputs, self.kernel)
-        if self.use_bias:
-            outputs = outputs + self.bias
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return _add_bias_and_activate(
+            self, strided_conv2d_transpose(inputs, self.kernel))

@@ -25,16 +25,28 @@ def test_subpixel_form_equals_conv_transpose(shape, cin, cout):
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
+def _same_weights(ref_class, fast_class, filters, input_shape):
+    """A Keras layer and its fast twin, built with the same weights."""
+    kwargs = dict(strides=2, padding="same", activation="relu")
+    ref = ref_class(filters, 4, **kwargs)
+    fast = fast_class(filters, 4, **kwargs)
+    ref.build(input_shape)
+    fast.build(input_shape)
+    fast.set_weights(ref.get_weights())
+    return ref, fast
+
+
+def _assert_same_outputs(a, b, x):
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(a(x)),
+                               keras.ops.convert_to_numpy(b(x)), rtol=1e-5, atol=1e-5)
+
+
 def test_layer_weights_and_outputs_match_and_it_saves(tmp_path):
     rng = np.random.RandomState(1)
     x = rng.randn(3, 5, 5, 4).astype("float32")
-    ref = keras.layers.Conv2DTranspose(6, 4, strides=2, padding="same", activation="relu")
-    fast = SubPixelConv2DTranspose(6, 4, strides=2, padding="same", activation="relu")
-    ref.build(x.shape)
-    fast.build(x.shape)
-    fast.set_weights(ref.get_weights())
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(fast(x)),
-                               keras.ops.convert_to_numpy(ref(x)), rtol=1e-5, atol=1e-5)
+    ref, fast = _same_weights(keras.layers.Conv2DTranspose,
+                              SubPixelConv2DTranspose, 6, x.shape)
+    _assert_same_outputs(fast, ref, x)
     model = keras.Sequential([keras.Input((5, 5, 4)), fast])
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
@@ -124,17 +136,10 @@ def test_strided_conv2d_gradients_match():
 def test_subpixel_grad_conv2d_matches_conv2d_and_saves(tmp_path):
     rng = np.random.RandomState(5)
     x = rng.randn(2, 8, 8, 3).astype("float32")
-    ref = keras.layers.Conv2D(4, 4, strides=2, padding="same", activation="relu")
-    fast = SubPixelGradConv2D(4, 4, strides=2, padding="same", activation="relu")
-    ref.build(x.shape)
-    fast.build(x.shape)
-    fast.set_weights(ref.get_weights())
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(fast(x)),
-                               keras.ops.convert_to_numpy(ref(x)), rtol=1e-5, atol=1e-5)
+    ref, fast = _same_weights(keras.layers.Conv2D, SubPixelGradConv2D, 4, x.shape)
+    _assert_same_outputs(fast, ref, x)
     # Odd sizes take the plain path (the sub-pixel gradient needs even ones).
-    odd = rng.randn(2, 7, 5, 3).astype("float32")
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(fast(odd)),
-                               keras.ops.convert_to_numpy(ref(odd)), rtol=1e-5, atol=1e-5)
+    _assert_same_outputs(fast, ref, rng.randn(2, 7, 5, 3).astype("float32"))
     model = keras.Sequential([keras.Input((8, 8, 3)), fast])
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
