@@ -255,6 +255,15 @@ def race(reference, backends=("jax", "tensorflow", "torch"), rounds=3,
     return {name: round(statistics.median(v), 3) for name, v in runs.items()}, runs
 
 
+def _backends(text):
+    names = tuple(b.strip() for b in text.split(",") if b.strip())
+    unknown = set(names) - {"jax", "tensorflow", "torch"}
+    if not names or unknown:
+        raise SystemExit(
+            f"--backends takes jax, tensorflow and/or torch; got {text!r}.")
+    return names
+
+
 def _run_ours(backend, model, preset, batch_size, steps, warmup,
               discriminator_layers=None):
     import subprocess
@@ -379,6 +388,8 @@ def main(argv=None):
                         help="path of torch_factorvae_ref.py: alternate it with "
                         "our benchmark on every backend, print medians and ratios")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--backends", default="jax,tensorflow,torch",
+                        help="with --race: comma-separated backends to race")
     parser.add_argument("--table", action="store_true",
                         help="with --race: the README table (conv/mlp x batch "
                         "64/256 races, then every zoo model at conv/64)")
@@ -403,7 +414,8 @@ def main(argv=None):
         print(json.dumps(result) if args.json else format_table(result))
         return 0
     if args.race:
-        medians, runs = race(args.race, rounds=args.rounds, preset=args.preset,
+        medians, runs = race(args.race, backends=_backends(args.backends),
+                             rounds=args.rounds, preset=args.preset,
                              batch_size=args.batch_size, steps=args.steps,
                              warmup=args.warmup, model=args.model,
                              discriminator_layers=args.discriminator_layers)

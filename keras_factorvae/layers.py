@@ -16,6 +16,12 @@ that form explicitly (`strided_conv2d`, `strided_conv2d_transpose`): the
 input gradient runs as the fast forward op of the other layer, the kernel
 gradient as the same dilated convolution XLA would run. On JAX this cuts the
 encoder's 32x32 layer's backward pass from 47 to 22 ms at batch 64.
+
+Layers with few channels on one side (image inputs and the logits layer)
+take two further rearrangements of the same sums, `space_to_depth_conv2d`
+and `tap_matmul_conv2d_transpose`, where XLA:CPU's convolutions with a
+handful of channels run slowly. Which form each layer takes was measured on
+JAX with `keras_factorvae.compile_options` in effect (docs/benchmarks.md).
 """
 
 import keras
@@ -29,42 +35,6 @@ _TAPS = {0: [3, 1], 1: [2, 0]}
 # Backends on which the sub-pixel form is the faster one (measured with
 # `python -m keras_factorvae.bench`); elsewhere the native op runs.
 FAST_BACKENDS = ("jax",)
-
-
-def _conv2x2(x, kernel):
-    """Stride-1 "valid" convolution with a 2x2 kernel.
-
-    The kernel gradient is computed as four matrix products of shifted views
-    of `x` with the output gradient (one per kernel tap). On XLA:CPU, at
-    batch 64, this took 8.5 ms instead of 26 ms for the conv preset's
-    16x16 -> 32x32 decoder layer, 4.0 instead of 8.7 ms for the 8x8 -> 16x16
-    one (measured one against the other, same inputs).
-    """
-
-    @ops.custom_gradient
-    def conv(x, kernel):
-        def grad(*args, upstream=None):
-            if upstream is None:
-                (upstream,) = args
-            h, w, c = upstream.shape[1], upstream.shape[2], x.shape[-1]
-            flat = ops.reshape(upstream, (-1, upstream.shape[-1]))
-            taps = [
-                ops.stack([
-                    ops.tensordot(
-                        ops.reshape(x[:, a : a + h, b : b + w, :], (-1, c)),
-                        flat,
-                        axes=[[0], [0]],
-                    )
-                    for b in (0, 1)
-                ])
-                for a in (0, 1)
-            ]
-            d_x = ops.conv_transpose(upstream, kernel, strides=1, padding="valid")
-            return d_x, ops.stack(taps)
-
-        return ops.conv(x, kernel, strides=1, padding="valid"), grad
-
-    return conv(x, kernel)
 
 
 def subpixel_conv2d_transpose(x, kernel):
@@ -85,17 +55,86 @@ def subpixel_conv2d_transpose(x, kernel):
             phases.append(ops.transpose(k, (0, 1, 3, 2)))
     merged = ops.concatenate(phases, axis=-1)  # (2, 2, c_in, 4 c_out)
     padded = ops.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    y = _conv2x2(padded, merged)
+    y = ops.conv(padded, merged, strides=1, padding="valid")
     h, w = x.shape[1], x.shape[2]
-    rows = []
-    for ry in (0, 1):
-        cols = []
-        for rx in (0, 1):
-            i = 2 * ry + rx
-            cols.append(y[:, ry : ry + h, rx : rx + w, i * c_out : (i + 1) * c_out])
-        rows.append(ops.stack(cols, axis=3))  # (b, h, w, 2, c)
+    phases = [
+        [
+            y[:, ry : ry + h, rx : rx + w,
+              (2 * ry + rx) * c_out : (2 * ry + rx + 1) * c_out]
+            for rx in (0, 1)
+        ]
+        for ry in (0, 1)
+    ]
+    return _interleave(phases, h, w)
+
+
+def _interleave(phases, h, w):
+    """`phases[ry][rx]`, each `(b, h, w, c)`, as one `(b, 2h, 2w, c)` image
+    whose pixel `(2m + ry, 2l + rx)` is `phases[ry][rx][:, m, l]`."""
+    rows = [ops.stack(cols, axis=3) for cols in phases]  # (b, h, w, 2, c)
     out = ops.stack(rows, axis=2)  # (b, h, 2, w, 2, c)
-    return ops.reshape(out, (-1, 2 * h, 2 * w, c_out))
+    return ops.reshape(out, (-1, 2 * h, 2 * w, out.shape[-1]))
+
+
+def tap_matmul_conv2d_transpose(x, kernel):
+    """`subpixel_conv2d_transpose` as one matrix product and shifted sums.
+
+    Every input pixel is multiplied by all 16 taps at once
+    (`(b h w, c_in) @ (c_in, 16 c_out)`), then each output phase adds its
+    four shifted tap maps. For layers with few output channels (the logits
+    layer) a convolution with `4 * c_out` outputs runs poorly on XLA:CPU:
+    this form took 1.7 instead of 5.0 ms for the conv preset's logits layer
+    at batch 64. For wide layers the `(b, h, w, 16 c_out)` intermediate costs
+    more than it saves.
+
+    Args:
+        x: `(batch, h, w, c_in)`.
+        kernel: `(4, 4, c_out, c_in)`, Keras' `Conv2DTranspose` layout.
+    """
+    h, w, c_in = x.shape[1], x.shape[2], x.shape[3]
+    c_out = kernel.shape[2]
+    taps = ops.reshape(ops.transpose(kernel, (3, 0, 1, 2)), (c_in, 16 * c_out))
+    u = ops.matmul(ops.reshape(x, (-1, c_in)), taps)
+    u = ops.reshape(u, (-1, h, w, 4, 4, c_out))
+    u = ops.pad(u, ((0, 0), (1, 1), (1, 1), (0, 0), (0, 0), (0, 0)))
+    phases = [
+        [
+            sum(
+                u[:, ry + a : ry + a + h, rx + b : rx + b + w,
+                  _TAPS[ry][a], _TAPS[rx][b], :]
+                for a in (0, 1)
+                for b in (0, 1)
+            )
+            for rx in (0, 1)
+        ]
+        for ry in (0, 1)
+    ]
+    return _interleave(phases, h, w)
+
+
+def space_to_depth_conv2d(x, kernel):
+    """`conv(x, kernel, strides=2, padding="same")` for 4x4 kernels and even
+    sizes, as a stride-1 2x2 convolution of the padded input's 2x2 blocks.
+
+    With `c_in` = 1 (the first encoder layer) XLA:CPU ran this form's
+    forward pass in 1.9 instead of 3.1 ms at batch 64 (the rearranged input
+    is small); autodiff's kernel gradient is a plain stride-1 one.
+
+    Args:
+        x: `(batch, h, w, c_in)` with even `h` and `w`.
+        kernel: `(4, 4, c_in, c_out)`.
+    """
+    h, w, c_in = x.shape[1], x.shape[2], x.shape[3]
+    c_out = kernel.shape[3]
+    padded = ops.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    blocks = ops.reshape(padded, (-1, h // 2 + 1, 2, w // 2 + 1, 2, c_in))
+    blocks = ops.reshape(
+        ops.transpose(blocks, (0, 1, 3, 2, 4, 5)),
+        (-1, h // 2 + 1, w // 2 + 1, 4 * c_in))
+    # kernel[2a + ry, 2b + rx] multiplies block (p + a, q + b)'s pixel (ry, rx).
+    k = ops.reshape(kernel, (2, 2, 2, 2, c_in, c_out))
+    k = ops.reshape(ops.transpose(k, (0, 2, 1, 3, 4, 5)), (2, 2, 4 * c_in, c_out))
+    return ops.conv(blocks, k, strides=1, padding="valid")
 
 
 def _kernel_gradient(x, dy):
@@ -155,9 +194,10 @@ def strided_conv2d_transpose(x, kernel):
     The input gradient of a transposed convolution is the plain strided
     convolution (`keras.ops.conv`), cheaper than differentiating the
     sub-pixel form. The kernel gradient is autodiff's through the sub-pixel
-    form (`_conv2x2`), except for layers with fewer than 8 output channels
-    (the logits layer): there the four thin matrix products took 27 ms on
-    XLA:CPU at batch 64 and `_kernel_gradient` 3.7 ms.
+    form's 2x2 convolution, except for layers with fewer than 8 output
+    channels (the logits layer), where `_kernel_gradient` was faster on
+    XLA:CPU: a FactorVAE step at batch 64 took 128 instead of 132 ms
+    (interleaved in one process, with `compile_options`' settings).
 
     Args:
         x: `(batch, h, w, c_in)`.
@@ -172,6 +212,11 @@ def strided_conv2d_transpose(x, kernel):
         y = subpixel_conv2d_transpose(ops.stop_gradient(x), kernel)
         return _with_input_gradient(x, kernel, y, input_gradient)
 
+    forward = (
+        tap_matmul_conv2d_transpose if kernel.shape[2] <= 4
+        else subpixel_conv2d_transpose
+    )
+
     @ops.custom_gradient
     def conv_transpose(x, kernel):
         def grad(*args, upstream=None):
@@ -179,7 +224,7 @@ def strided_conv2d_transpose(x, kernel):
                 (upstream,) = args
             return input_gradient(upstream, kernel), _kernel_gradient(upstream, x)
 
-        return subpixel_conv2d_transpose(x, kernel), grad
+        return forward(x, kernel), grad
 
     return conv_transpose(x, kernel)
 
@@ -213,7 +258,8 @@ class SubPixelGradConv2D(keras.layers.Conv2D):
     `kernel_size=4, strides=2, padding="same"`, channels-last data, even
     spatial sizes and no dilation, on the backends in `FAST_BACKENDS`, the
     convolution runs as `strided_conv2d`: the same forward op, with the
-    input gradient computed in sub-pixel form.
+    input gradient computed in sub-pixel form. With at most 4 input channels
+    (image inputs) it runs as `space_to_depth_conv2d` instead.
 
     Args:
         Those of `keras.layers.Conv2D`.
@@ -238,7 +284,8 @@ class SubPixelGradConv2D(keras.layers.Conv2D):
     def call(self, inputs):
         if not self._fast_path(inputs):
             return super().call(inputs)
-        return _add_bias_and_activate(self, strided_conv2d(inputs, self.kernel))
+        conv = space_to_depth_conv2d if inputs.shape[-1] <= 4 else strided_conv2d
+        return _add_bias_and_activate(self, conv(inputs, self.kernel))
 
 
 @keras.saving.register_keras_serializable(package="keras_factorvae")
@@ -247,8 +294,9 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
 
     Same constructor, weights and results as `keras.layers.Conv2DTranspose`;
     with `kernel_size=4, strides=2, padding="same"`, channels-last data and
-    no dilation, the forward pass on the backends in `FAST_BACKENDS` is
-    computed by `subpixel_conv2d_transpose`.
+    no dilation, on the backends in `FAST_BACKENDS`, it runs as
+    `strided_conv2d_transpose` (the sub-pixel form, or for at most 4 output
+    channels `tap_matmul_conv2d_transpose`).
 
     Args:
         Those of `keras.layers.Conv2DTranspose`.

@@ -6,9 +6,11 @@ import pytest
 
 from keras_factorvae.layers import SubPixelConv2DTranspose
 from keras_factorvae.layers import SubPixelGradConv2D
+from keras_factorvae.layers import space_to_depth_conv2d
 from keras_factorvae.layers import strided_conv2d
 from keras_factorvae.layers import strided_conv2d_transpose
 from keras_factorvae.layers import subpixel_conv2d_transpose
+from keras_factorvae.layers import tap_matmul_conv2d_transpose
 
 pytestmark = pytest.mark.multibackend
 
@@ -104,8 +106,9 @@ def test_gradients_match_conv_transpose():
 
 # The custom-gradient forms: the input gradient of each op is computed by the
 # other's forward pass. Both kernel-gradient routes of the transposed form are
-# covered (fewer than 8 output channels, and 8 or more).
-@pytest.mark.parametrize("c_out", [1, 9])
+# covered (fewer than 8 output channels, and 8 or more), and both forward forms
+# of the narrow one (tap products up to 4 output channels, sub-pixel above).
+@pytest.mark.parametrize("c_out", [1, 6, 9])
 def test_strided_conv2d_transpose_gradients_match(c_out):
     rng = np.random.RandomState(3)
     x = rng.randn(3, 4, 6, 5).astype("float32")
@@ -133,14 +136,48 @@ def test_strided_conv2d_gradients_match():
     _assert_same_grads(_grads(fast, kernel, x), _grads(ref, kernel, x))
 
 
-def test_subpixel_grad_conv2d_matches_conv2d_and_saves(tmp_path):
+# The two rearrangements used for layers with few channels on one side.
+@pytest.mark.parametrize("shape, cin, cout", [((4, 6), 5, 1), ((3, 5), 2, 3)])
+def test_tap_matmul_form_equals_conv_transpose(shape, cin, cout):
+    rng = np.random.RandomState(6)
+    x = rng.randn(2, *shape, cin).astype("float32")
+    kernel = rng.randn(4, 4, cout, cin).astype("float32")
+    target = rng.randn(2, 2 * shape[0], 2 * shape[1], cout).astype("float32")
+    ref = _squared_error(
+        lambda x, k: keras.ops.conv_transpose(x, k, strides=2, padding="same"),
+        target)
+    fast = _squared_error(tap_matmul_conv2d_transpose, target)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(fast(kernel, x)),
+        keras.ops.convert_to_numpy(ref(kernel, x)), rtol=1e-5)
+    _assert_same_grads(_grads(fast, kernel, x), _grads(ref, kernel, x))
+
+
+@pytest.mark.parametrize("shape, cin, cout", [((8, 6), 1, 4), ((4, 10), 3, 2)])
+def test_space_to_depth_form_equals_strided_conv(shape, cin, cout):
+    rng = np.random.RandomState(7)
+    x = rng.randn(2, *shape, cin).astype("float32")
+    kernel = rng.randn(4, 4, cin, cout).astype("float32")
+    target = rng.randn(2, shape[0] // 2, shape[1] // 2, cout).astype("float32")
+    ref = _squared_error(
+        lambda x, k: keras.ops.conv(x, k, strides=2, padding="same"), target)
+    fast = _squared_error(space_to_depth_conv2d, target)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(fast(kernel, x)),
+        keras.ops.convert_to_numpy(ref(kernel, x)), rtol=1e-5)
+    _assert_same_grads(_grads(fast, kernel, x), _grads(ref, kernel, x))
+
+
+# 3 input channels take the space-to-depth form, 6 the strided one.
+@pytest.mark.parametrize("cin", [3, 6])
+def test_subpixel_grad_conv2d_matches_conv2d_and_saves(tmp_path, cin):
     rng = np.random.RandomState(5)
-    x = rng.randn(2, 8, 8, 3).astype("float32")
+    x = rng.randn(2, 8, 8, cin).astype("float32")
     ref, fast = _same_weights(keras.layers.Conv2D, SubPixelGradConv2D, 4, x.shape)
     _assert_same_outputs(fast, ref, x)
     # Odd sizes take the plain path (the sub-pixel gradient needs even ones).
-    _assert_same_outputs(fast, ref, rng.randn(2, 7, 5, 3).astype("float32"))
-    model = keras.Sequential([keras.Input((8, 8, 3)), fast])
+    _assert_same_outputs(fast, ref, rng.randn(2, 7, 5, cin).astype("float32"))
+    model = keras.Sequential([keras.Input((8, 8, cin)), fast])
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     assert isinstance(loaded.layers[0], SubPixelGradConv2D)

@@ -20,6 +20,8 @@ them), and a `carry` passes tensors (the sampled codes) from one update to
 the next.
 """
 
+import contextlib
+import functools
 from typing import Any
 from typing import Callable
 from typing import NamedTuple
@@ -139,7 +141,40 @@ class _ValueStore:
                 self._values[id(v)] = value
 
 
+@contextlib.contextmanager
+def _jit_with_compiler_options():
+    """Lets Keras' JAX trainer compile its step functions with
+    `compile_options.jax_compiler_options()`: its own `jit` is swapped for
+    the duration of `make_*_function`, so sharding, donation and the rest of
+    the trainer's logic stay Keras'."""
+    import jax
+
+    from keras_factorvae.compile_options import jax_compiler_options
+
+    options = jax_compiler_options()
+    try:
+        from keras.src.backend.jax import trainer
+    except ImportError:  # pragma: no cover - a Keras without this module
+        trainer = None
+    if not options or getattr(trainer, "jit", None) is not jax.jit:
+        yield
+        return
+    trainer.jit = functools.partial(jax.jit, compiler_options=options)
+    try:
+        yield
+    finally:
+        trainer.jit = jax.jit
+
+
 class JaxTrainStep:
+    def make_train_function(self, force=False):
+        with _jit_with_compiler_options():
+            return super().make_train_function(force)
+
+    def make_test_function(self, force=False):
+        with _jit_with_compiler_options():
+            return super().make_test_function(force)
+
     def _jax_store(self, state, with_optimizer):
         store = _ValueStore()
         groups = [self.trainable_variables, self.non_trainable_variables]
