@@ -398,9 +398,15 @@ def main(argv=None):
     parser.add_argument("--threads", default="auto",
                         help="torch intra-op threads: auto (idle cores, see "
                         "keras_factorvae.threads), a number, or none")
+    parser.add_argument("--allocator", default="tuned", choices=("tuned", "default"),
+                        help="tuned: keras_factorvae.threads.configure_allocator "
+                        "(reuses large temporaries); default: glibc's settings")
     args = parser.parse_args(argv)
+    from keras_factorvae.threads import configure_allocator
     from keras_factorvae.threads import configure_threads
 
+    if args.allocator == "tuned":
+        configure_allocator()
     threads = configure_threads(None if args.threads == "none" else args.threads)
     if args.metrics:
         result = time_metrics(args.model_path, dci_jobs=args.dci_jobs)

@@ -1,4 +1,4 @@
-"""Thread settings for CPU training.
+"""Thread and memory-allocator settings for CPU training.
 
 With two cores, PyTorch's intra-op thread pool spin-waits: when another
 process holds one of the cores, a two-thread step can run ten times slower
@@ -9,10 +9,26 @@ therefore gives PyTorch the cores that are idle right now, measured from
 and counts processes that just ended), and at least one.
 JAX (XLA) and TensorFlow size their own pools when they start and degrade
 gracefully; they are left alone.
+
+`configure_allocator` keeps freed memory in the process for reuse. A step
+allocates and frees the same large temporaries every time (Keras' Adam on
+torch makes five 16 MB ones per discriminator layer); with glibc's defaults
+each comes from a fresh `mmap` and is paid again in page faults. Raising
+glibc's mmap and trim thresholds to 256 and 512 MB made the discriminator's
+Adam update 1.8x faster on torch (26 to 14.5 ms at batch 64) and the whole
+FactorVAE step 6-16% faster on torch and 2-20% on JAX (three alternated
+runs each). The price is that up to 512 MB of freed memory stays with the
+process instead of going back to the system.
 """
 
+import ctypes
+import ctypes.util
 import os
 import time
+
+# glibc's mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
 
 
 def idle_cores():
@@ -64,3 +80,33 @@ def configure_threads(threads="auto"):
 
     torch.set_num_threads(n)
     return n
+
+
+def configure_allocator(mmap_threshold=256 << 20, trim_threshold=512 << 20):
+    """Raises glibc's malloc thresholds so large temporaries are reused.
+
+    See the module docstring for why and what was measured. Affects the whole
+    process, all backends; a no-op where the C library is not glibc.
+
+    Args:
+        mmap_threshold: allocations at least this large (bytes) still get
+            their own `mmap`.
+        trim_threshold: free memory at the top of the heap beyond this is
+            returned to the system.
+
+    Returns:
+        True if both settings were applied.
+
+    Example:
+
+    >>> configure_allocator()
+    True
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError, TypeError):  # not glibc
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold))) and bool(
+        mallopt(_M_TRIM_THRESHOLD, int(trim_threshold)))
