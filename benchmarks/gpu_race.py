@@ -17,6 +17,8 @@ the same script on the CPU (a dry run of the whole procedure).
 """
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import statistics
@@ -51,9 +53,6 @@ def run_reference(reference, device, batch_size, steps, warmup):
     module_globals["make_pool"] = pool_on_device
     trainer_class.step = synchronised_step
     torch.set_default_device(device)
-    import contextlib
-    import io
-
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         main(["--arch", "conv", "--batch-size", str(batch_size), "--steps",

@@ -36,6 +36,16 @@ _TAPS = {0: [3, 1], 1: [2, 0]}
 # `python -m keras_factorvae.bench`); elsewhere the native op runs.
 FAST_BACKENDS = ("jax",)
 
+# Layers with at most this many input (encoder) or output (decoder) channels
+# take the rearranged forms `space_to_depth_conv2d` and
+# `tap_matmul_conv2d_transpose` (measured on JAX; see their docstrings).
+NARROW_CHANNELS = 4
+
+
+def _pad1(x):
+    """Pads height and width by one pixel per side ("same" for 4x4, stride 2)."""
+    return ops.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+
 
 def subpixel_conv2d_transpose(x, kernel):
     """`conv2d_transpose(x, kernel, strides=2, padding="same")` for 4x4 kernels.
@@ -54,7 +64,7 @@ def subpixel_conv2d_transpose(x, kernel):
             k = ops.take(ops.take(kernel, _TAPS[ry], axis=0), _TAPS[rx], axis=1)
             phases.append(ops.transpose(k, (0, 1, 3, 2)))
     merged = ops.concatenate(phases, axis=-1)  # (2, 2, c_in, 4 c_out)
-    padded = ops.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    padded = _pad1(x)
     y = ops.conv(padded, merged, strides=1, padding="valid")
     h, w = x.shape[1], x.shape[2]
     phases = [
@@ -126,7 +136,7 @@ def space_to_depth_conv2d(x, kernel):
     """
     h, w, c_in = x.shape[1], x.shape[2], x.shape[3]
     c_out = kernel.shape[3]
-    padded = ops.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    padded = _pad1(x)
     blocks = ops.reshape(padded, (-1, h // 2 + 1, 2, w // 2 + 1, 2, c_in))
     blocks = ops.reshape(
         ops.transpose(blocks, (0, 1, 3, 2, 4, 5)),
@@ -144,7 +154,7 @@ def _kernel_gradient(x, dy):
     `dk[i, j, c, o] = sum_{n, p, q} x_pad[n, 2p + i, 2q + j, c] dy[n, p, q, o]`,
     a stride-1 convolution over the batch with `dy` as a 2-dilated kernel.
     """
-    padded = ops.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    padded = _pad1(x)
     lhs = ops.transpose(padded, (3, 1, 2, 0))  # (c, h + 2, w + 2, batch)
     rhs = ops.transpose(dy, (1, 2, 0, 3))  # (h / 2, w / 2, batch, o)
     dk = ops.conv(lhs, rhs, strides=1, padding="valid", dilation_rate=2)
@@ -213,7 +223,7 @@ def strided_conv2d_transpose(x, kernel):
         return _with_input_gradient(x, kernel, y, input_gradient)
 
     forward = (
-        tap_matmul_conv2d_transpose if kernel.shape[2] <= 4
+        tap_matmul_conv2d_transpose if kernel.shape[2] <= NARROW_CHANNELS
         else subpixel_conv2d_transpose
     )
 
@@ -284,7 +294,8 @@ class SubPixelGradConv2D(keras.layers.Conv2D):
     def call(self, inputs):
         if not self._fast_path(inputs):
             return super().call(inputs)
-        conv = space_to_depth_conv2d if inputs.shape[-1] <= 4 else strided_conv2d
+        conv = (space_to_depth_conv2d if inputs.shape[-1] <= NARROW_CHANNELS
+                else strided_conv2d)
         return _add_bias_and_activate(self, conv(inputs, self.kernel))
 
 

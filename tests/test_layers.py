@@ -91,17 +91,31 @@ def _squared_error(op, target):
     return loss
 
 
+def _conv_s2(x, kernel):
+    return keras.ops.conv(x, kernel, strides=2, padding="same")
+
+
+def _conv_transpose_s2(x, kernel):
+    return keras.ops.conv_transpose(x, kernel, strides=2, padding="same")
+
+
+def _assert_matches(op, ref_op, kernel, x, target, values=True):
+    """`op` gives `ref_op`'s squared error (if `values`) and its gradients."""
+    fast, ref = _squared_error(op, target), _squared_error(ref_op, target)
+    if values:
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(fast(kernel, x)),
+            keras.ops.convert_to_numpy(ref(kernel, x)), rtol=1e-5)
+    _assert_same_grads(_grads(fast, kernel, x), _grads(ref, kernel, x))
+
+
 def test_gradients_match_conv_transpose():
     rng = np.random.RandomState(2)
     x = rng.randn(2, 4, 4, 3).astype("float32")
     kernel = rng.randn(4, 4, 2, 3).astype("float32")
     target = rng.randn(2, 8, 8, 2).astype("float32")
-    ref = _squared_error(
-        lambda x, k: keras.ops.conv_transpose(x, k, strides=2, padding="same"),
-        target)
-    _assert_same_grads(
-        _grads(_squared_error(subpixel_conv2d_transpose, target), kernel, x),
-        _grads(ref, kernel, x))
+    _assert_matches(subpixel_conv2d_transpose, _conv_transpose_s2, kernel, x,
+                    target, values=False)
 
 
 # The custom-gradient forms: the input gradient of each op is computed by the
@@ -114,12 +128,8 @@ def test_strided_conv2d_transpose_gradients_match(c_out):
     x = rng.randn(3, 4, 6, 5).astype("float32")
     kernel = rng.randn(4, 4, c_out, 5).astype("float32")
     target = rng.randn(3, 8, 12, c_out).astype("float32")
-    ref = _squared_error(
-        lambda x, k: keras.ops.conv_transpose(x, k, strides=2, padding="same"),
-        target)
-    _assert_same_grads(
-        _grads(_squared_error(strided_conv2d_transpose, target), kernel, x),
-        _grads(ref, kernel, x))
+    _assert_matches(strided_conv2d_transpose, _conv_transpose_s2, kernel, x,
+                    target, values=False)
 
 
 def test_strided_conv2d_gradients_match():
@@ -127,13 +137,7 @@ def test_strided_conv2d_gradients_match():
     x = rng.randn(3, 8, 6, 5).astype("float32")
     kernel = rng.randn(4, 4, 5, 7).astype("float32")
     target = rng.randn(3, 4, 3, 7).astype("float32")
-    ref = _squared_error(
-        lambda x, k: keras.ops.conv(x, k, strides=2, padding="same"), target)
-    fast = _squared_error(strided_conv2d, target)
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(fast(kernel, x)),
-        keras.ops.convert_to_numpy(ref(kernel, x)), rtol=1e-5)
-    _assert_same_grads(_grads(fast, kernel, x), _grads(ref, kernel, x))
+    _assert_matches(strided_conv2d, _conv_s2, kernel, x, target)
 
 
 # The two rearrangements used for layers with few channels on one side.
@@ -143,14 +147,8 @@ def test_tap_matmul_form_equals_conv_transpose(shape, cin, cout):
     x = rng.randn(2, *shape, cin).astype("float32")
     kernel = rng.randn(4, 4, cout, cin).astype("float32")
     target = rng.randn(2, 2 * shape[0], 2 * shape[1], cout).astype("float32")
-    ref = _squared_error(
-        lambda x, k: keras.ops.conv_transpose(x, k, strides=2, padding="same"),
-        target)
-    fast = _squared_error(tap_matmul_conv2d_transpose, target)
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(fast(kernel, x)),
-        keras.ops.convert_to_numpy(ref(kernel, x)), rtol=1e-5)
-    _assert_same_grads(_grads(fast, kernel, x), _grads(ref, kernel, x))
+    _assert_matches(tap_matmul_conv2d_transpose, _conv_transpose_s2, kernel, x,
+                    target)
 
 
 @pytest.mark.parametrize("shape, cin, cout", [((8, 6), 1, 4), ((4, 10), 3, 2)])
@@ -159,13 +157,7 @@ def test_space_to_depth_form_equals_strided_conv(shape, cin, cout):
     x = rng.randn(2, *shape, cin).astype("float32")
     kernel = rng.randn(4, 4, cin, cout).astype("float32")
     target = rng.randn(2, shape[0] // 2, shape[1] // 2, cout).astype("float32")
-    ref = _squared_error(
-        lambda x, k: keras.ops.conv(x, k, strides=2, padding="same"), target)
-    fast = _squared_error(space_to_depth_conv2d, target)
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(fast(kernel, x)),
-        keras.ops.convert_to_numpy(ref(kernel, x)), rtol=1e-5)
-    _assert_same_grads(_grads(fast, kernel, x), _grads(ref, kernel, x))
+    _assert_matches(space_to_depth_conv2d, _conv_s2, kernel, x, target)
 
 
 # 3 input channels take the space-to-depth form, 6 the strided one.
