@@ -7,8 +7,10 @@ functions are written once with `keras.ops`; this module turns them into a
 `train_step` / `test_step` for the active backend:
 
 - TensorFlow: one `tf.GradientTape` per update.
-- PyTorch: `torch.autograd.grad` per update, then `optimizer.apply` under
+- PyTorch: `torch.autograd.grad` per update, then the optimizer under
   `no_grad`.
+- On both, a plain Adam runs as one fused kernel
+  (`keras_factorvae.fused_adam`), any other optimizer through its `apply`.
 - JAX: stateless. The trainer's state tuple is unpacked into a
   variable -> value map; every loss runs inside a `keras.StatelessScope`
   under `jax.value_and_grad`, optimizers use `stateless_apply` and metric
@@ -27,6 +29,8 @@ from typing import Callable
 from typing import NamedTuple
 
 import keras
+
+from keras_factorvae.fused_adam import apply_gradients
 
 
 class Update(NamedTuple):
@@ -75,7 +79,7 @@ class TensorFlowTrainStep:
                 loss, terms, carry = update.loss_fn(x, x2, carry)
                 loss = _scaled(update.optimizer, loss, replicas=True)
             grads = tape.gradient(loss, update.variables)
-            update.optimizer.apply(grads, update.variables)
+            apply_gradients(update.optimizer, grads, update.variables)
             logs.update(terms)
         return self._track(logs)
 
@@ -104,7 +108,7 @@ class TorchTrainStep:
                 for g, value in zip(grads, values)
             ]
             with torch.no_grad():
-                update.optimizer.apply(grads, update.variables)
+                apply_gradients(update.optimizer, grads, update.variables)
             logs.update(terms)
         return self._track(logs)
 
