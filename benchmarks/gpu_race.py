@@ -68,13 +68,14 @@ def _subprocess_json(cmd, env=None):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_ours(backend, batch_size, steps, warmup, device):
+def run_ours(backend, batch_size, steps, warmup, device, steps_per_execution=1):
     env = dict(os.environ, KERAS_BACKEND=backend)
     if device == "cpu":
         env.update(CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS="cpu")
     cmd = [sys.executable, "-m", "keras_factorvae.bench", "--preset", "conv",
            "--batch-size", str(batch_size), "--steps", str(steps), "--warmup",
-           str(warmup), "--discriminator-layers", "5", "--json"]
+           str(warmup), "--discriminator-layers", "5", "--json",
+           "--steps-per-execution", str(steps_per_execution)]
     return _subprocess_json(cmd, env)
 
 
@@ -87,6 +88,9 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--steps-per-execution", type=int, default=1,
+                        help="also race JAX with this many batches per "
+                             "compiled call (Keras' steps_per_execution)")
     parser.add_argument("--out", default=None, help="JSON file of all runs")
     parser.add_argument("--reference-only", action="store_true",
                         help=argparse.SUPPRESS)
@@ -111,6 +115,11 @@ def main(argv=None):
                 ours = run_ours(backend, batch_size, args.steps, args.warmup,
                                 args.device)
                 runs.setdefault(f"{backend}/{batch_size}", []).append(ours)
+                if backend == "jax" and args.steps_per_execution > 1:
+                    spe = args.steps_per_execution
+                    ours = run_ours(backend, batch_size, args.steps,
+                                    args.warmup, args.device, spe)
+                    runs.setdefault(f"jax-spe{spe}/{batch_size}", []).append(ours)
             print(json.dumps({k: [r["steps_per_s"] for r in v]
                               for k, v in runs.items()}), flush=True)
     medians = {k: statistics.median(r["steps_per_s"] for r in v)

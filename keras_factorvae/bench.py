@@ -106,7 +106,7 @@ def count_step_flops(model, paired=True):
 def time_training(
     model_name="factorvae", preset="conv", batch_size=64, steps=50, warmup=5,
     latent_dim=10, input_shape=(64, 64, 1), seed=0, paired=True,
-    jit_compile="auto", **model_kwargs,
+    jit_compile="auto", steps_per_execution=1, **model_kwargs,
 ):
     """Measures training steps per second of one model configuration.
 
@@ -122,6 +122,11 @@ def time_training(
         paired: feed `(x, x2)` pairs, so that FactorVAE encodes an independent
             second batch for its discriminator (the paper's and the PyTorch
             reference's workload); other models ignore `x2`.
+        jit_compile: passed to `compile`.
+        steps_per_execution: passed to `compile`: batches per compiled call
+            (JAX and TensorFlow; Keras' torch trainer allows only 1). The
+            clock then ticks once per call, and `warmup` and `steps` are
+            rounded up to multiples of it.
         **model_kwargs: further constructor arguments.
 
     Returns:
@@ -155,14 +160,21 @@ def time_training(
         model_name, latent_dim=latent_dim, input_shape=input_shape,
         preset=preset, seed=seed, **model_kwargs,
     )
-    model.compile(jit_compile=jit_compile)
+    if steps_per_execution < 1:
+        raise ValueError(
+            f"steps_per_execution must be >= 1, received {steps_per_execution}."
+        )
+    model.compile(jit_compile=jit_compile,
+                  steps_per_execution=steps_per_execution)
     clock = _step_clock()
-    warmup = max(warmup, 1)
+    calls = -(-max(warmup, 1) // steps_per_execution)
+    warmup = calls * steps_per_execution
+    steps = -(-steps // steps_per_execution) * steps_per_execution
     history = model.fit(Batches(warmup + steps), epochs=1, verbose=0,
                         callbacks=[clock])
-    times = clock.times[warmup - 1:]
+    times = clock.times[calls - 1:]
     seconds = times[-1] - times[0]
-    step_ms = 1000 * np.diff(times)
+    step_ms = 1000 * np.diff(times) / steps_per_execution
     loss = float(history.history["loss"][-1])
     flops = count_step_flops(model, paired) * batch_size
     return {
@@ -179,6 +191,7 @@ def time_training(
         "final_loss": loss,
         "gflop_per_step": round(flops / 1e9, 3),
         "achieved_gflop_s": round(flops * steps / seconds / 1e9, 2),
+        "steps_per_execution": steps_per_execution,
         "threads": _threads(),
         "python": platform.python_version(),
     }
@@ -372,6 +385,8 @@ def main(argv=None):
     parser.add_argument("--jit-compile", default="auto",
                         choices=("auto", "true", "false"),
                         help="passed to compile (XLA on TF, torch.compile on torch)")
+    parser.add_argument("--steps-per-execution", type=int, default=1,
+                        help="batches per compiled call (jax, tensorflow)")
     parser.add_argument("--unpaired", action="store_true",
                         help="single batches (FactorVAE permutes the same batch)")
     parser.add_argument("--data", action="store_true",
@@ -442,6 +457,7 @@ def main(argv=None):
         args.latent_dim, (args.image_size, args.image_size, args.channels),
         paired=not args.unpaired,
         jit_compile={"auto": "auto", "true": True, "false": False}[args.jit_compile],
+        steps_per_execution=args.steps_per_execution,
         **extra,
     )
     if args.data:

@@ -20,3 +20,18 @@ def test_flop_count_of_the_conv_factorvae_step_matches_the_documented_figure():
     # docs/benchmarks.md: 166 MFLOP per image, 10.6 GFLOP per step of 64.
     flops = bench.count_step_flops(model, True) * 64
     assert flops / 1e9 == pytest.approx(10.63, abs=0.01)
+
+
+def test_steps_per_execution_rounds_steps_and_times_calls():
+    result = bench.time_training(
+        "factorvae", preset="mlp", batch_size=4, steps=3, warmup=1,
+        latent_dim=2, input_shape=(32, 32, 1), steps_per_execution=2,
+        discriminator_units=8, discriminator_layers=1,
+    )
+    # 3 timed steps round up to 2 calls of 2 batches; the warm-up to one call.
+    assert result["steps"] == 4
+    assert result["steps_per_execution"] == 2
+    assert result["steps_per_s"] == pytest.approx(4 / result["seconds"], rel=1e-3)
+    with pytest.raises(ValueError, match="steps_per_execution"):
+        bench.time_training("vae", preset="mlp", input_shape=(32, 32, 1),
+                            steps_per_execution=0)
