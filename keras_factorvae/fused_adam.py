@@ -41,6 +41,12 @@ from typing import NamedTuple
 import keras
 from keras import ops
 
+# Settings under which Keras' `apply` does more than Adam's update.
+_UNFUSED_SETTINGS = (
+    "amsgrad", "weight_decay", "clipnorm", "clipvalue", "global_clipnorm",
+    "use_ema", "gradient_accumulation_steps",
+)
+
 # beta ** 1e30 is exactly 0 for every 0 <= beta < 1, in float and double.
 _NO_BIAS_CORRECTION_STEP = 1e30
 
@@ -79,17 +85,15 @@ def _is_plain_adam(optimizer, grads, variables):
         optimizer
     ).__module__.startswith("keras."):
         return False
-    if (
-        not optimizer.built
-        or optimizer.amsgrad
-        or optimizer.weight_decay
-        or optimizer.clipnorm
-        or optimizer.clipvalue
-        or optimizer.global_clipnorm
-        or optimizer.use_ema
-        or optimizer.gradient_accumulation_steps
-        or optimizer.loss_scale_factor is not None
-        or not (0 <= optimizer.beta_1 < 1 and 0 <= optimizer.beta_2 < 1)
+    if not optimizer.built or any(
+        getattr(optimizer, name, None) for name in _UNFUSED_SETTINGS
+    ):
+        return False
+    if getattr(optimizer, "loss_scale_factor", None) is not None:
+        return False
+    hyper = (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon)
+    if not all(isinstance(h, (int, float)) for h in hyper) or not (
+        0 <= optimizer.beta_1 < 1 and 0 <= optimizer.beta_2 < 1
     ):
         return False
     if not variables or len(grads) != len(variables):

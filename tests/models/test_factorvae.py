@@ -60,6 +60,32 @@ def test_fit_logs_every_term_and_both_optimizers_step(binary_images):
     assert moments and all(np.abs(m).sum() > 0 for m in moments)
 
 
+def test_steps_per_execution_runs_every_batch(binary_images):
+    """Several batches per compiled call (JAX, TensorFlow): every batch still
+    makes one VAE and one discriminator update, and the weights match a
+    model trained one batch per call to float rounding."""
+    x = binary_images(16, SHAPE)
+    if keras.backend.backend() == "torch":
+        model = tiny()
+        model.compile(steps_per_execution=2)
+        with pytest.raises(ValueError, match="steps_per_execution"):
+            model.fit(x, batch_size=4, verbose=0)
+        return
+    trained = []
+    for steps_per_execution in (1, 2):
+        keras.utils.set_random_seed(0)
+        model = tiny()
+        model.compile(steps_per_execution=steps_per_execution)
+        model.fit(x, batch_size=4, epochs=1, shuffle=False, verbose=0)
+        opt = model.optimizer
+        assert int(keras.ops.convert_to_numpy(opt.vae_optimizer.iterations)) == 4
+        assert int(keras.ops.convert_to_numpy(
+            opt.discriminator_optimizer.iterations)) == 4
+        trained.append(weights(model))
+    for one, two in zip(*trained):
+        np.testing.assert_allclose(one, two, rtol=1e-4, atol=1e-5)
+
+
 def test_default_optimizers_follow_the_paper():
     model = tiny()
     model.compile()
