@@ -24,8 +24,9 @@ The results equal `optimizer.apply`'s to float rounding
 (`tests/test_fused_adam.py` compares weights and slots over several steps).
 The fused path is taken only for a plain `keras.optimizers.Adam`: no
 amsgrad, weight decay, clipping, EMA, gradient accumulation, loss scaling,
-variable constraints or distribution strategy, float32 throughout, and on
-TensorFlow only inside a compiled step. Anything else goes through
+variable constraints or distribution strategy, float32 throughout, on
+TensorFlow only inside a compiled step, and on PyTorch not under
+`torch.compile`. Anything else goes through
 `optimizer.apply` unchanged. JAX needs none of this: XLA already fuses the
 update inside the compiled step.
 
@@ -178,6 +179,13 @@ def _tensorflow_usable(variables):
 
 
 def _torch_usable(variables):
+    import torch
+
+    # Under `torch.compile` (`compile(jit_compile=True)`) the in-place fused
+    # op fails functionalization; Keras' own update is traced instead.
+    compiler = getattr(torch, "compiler", None)
+    if compiler is not None and compiler.is_compiling():
+        return False
     return _torch_has_fused_adam(str(variables[0].value.device.type))
 
 

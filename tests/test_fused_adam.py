@@ -103,6 +103,27 @@ def test_other_optimizers_go_through_apply(optimizer):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-12)
 
 
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="torch.compile")
+def test_torch_compile_traces_keras_apply():
+    """`compile(jit_compile=True)` on torch: the fused in-place op cannot be
+    functionalized, so the traced step takes Keras' own update."""
+    import torch
+
+    ref_vars, ref_opt, _ = _run(keras.optimizers.Adam(1e-2), fused=False, steps=1)
+    optimizer = keras.optimizers.Adam(1e-2)
+    variables = _variables(0)
+    optimizer.build(variables)
+    used = []
+
+    def step(grads):
+        used.append(fused_adam.apply_gradients(optimizer, grads, variables))
+
+    torch.compile(step, backend="aot_eager")(_grads(0))
+    assert used == [False]
+    for got, want in zip(_state(variables, optimizer), _state(ref_vars, ref_opt)):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
 def test_subclass_of_adam_is_not_fused():
     class MyAdam(keras.optimizers.Adam):
         pass
