@@ -103,12 +103,15 @@ def test_other_optimizers_go_through_apply(optimizer):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-12)
 
 
-@pytest.mark.skipif(keras.backend.backend() != "torch", reason="torch.compile")
-def test_torch_compile_traces_keras_apply():
-    """`compile(jit_compile=True)` on torch: the fused in-place op cannot be
-    functionalized, so the traced step takes Keras' own update."""
-    import torch
-
+def test_inside_a_jit_compiled_step():
+    """`compile(jit_compile=True)`. TensorFlow: the fused update nests in the
+    XLA-compiled step. PyTorch: under `torch.compile` the in-place fused op
+    cannot be functionalized, so the traced step takes Keras' own update.
+    JAX: nothing is routed; XLA fuses Keras' update in the compiled step."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        assert "jax" not in fused_adam._FUSED
+        return
     ref_vars, ref_opt, _ = _run(keras.optimizers.Adam(1e-2), fused=False, steps=1)
     optimizer = keras.optimizers.Adam(1e-2)
     variables = _variables(0)
@@ -118,8 +121,16 @@ def test_torch_compile_traces_keras_apply():
     def step(grads):
         used.append(fused_adam.apply_gradients(optimizer, grads, variables))
 
-    torch.compile(step, backend="aot_eager")(_grads(0))
-    assert used == [False]
+    if backend == "torch":
+        import torch
+
+        torch.compile(step, backend="aot_eager")(_grads(0))
+        assert used == [False]
+    else:
+        import tensorflow as tf
+
+        tf.function(step, jit_compile=True)(_grads(0))
+        assert used == [True]
     for got, want in zip(_state(variables, optimizer), _state(ref_vars, ref_opt)):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
 
