@@ -141,6 +141,10 @@ def time_training(
 
     from keras_factorvae import models
 
+    if steps_per_execution < 1:
+        raise ValueError(
+            f"steps_per_execution must be >= 1, received {steps_per_execution}."
+        )
     pool = _pool(batch_size, input_shape, seed=seed)
 
     class Batches(keras.utils.PyDataset):
@@ -160,10 +164,6 @@ def time_training(
         model_name, latent_dim=latent_dim, input_shape=input_shape,
         preset=preset, seed=seed, **model_kwargs,
     )
-    if steps_per_execution < 1:
-        raise ValueError(
-            f"steps_per_execution must be >= 1, received {steps_per_execution}."
-        )
     model.compile(jit_compile=jit_compile,
                   steps_per_execution=steps_per_execution)
     clock = _step_clock()

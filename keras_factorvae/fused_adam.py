@@ -186,7 +186,7 @@ def _torch_usable(variables):
     compiler = getattr(torch, "compiler", None)
     if compiler is not None and compiler.is_compiling():
         return False
-    return _torch_has_fused_adam(str(variables[0].value.device.type))
+    return _torch_has_fused_adam(variables[0].value.device.type)
 
 
 @functools.lru_cache(maxsize=None)

@@ -9,12 +9,14 @@ functions are written once with `keras.ops`; this module turns them into a
 - TensorFlow: one `tf.GradientTape` per update.
 - PyTorch: `torch.autograd.grad` per update, then the optimizer under
   `no_grad`.
-- On both, a plain Adam runs as one fused kernel
-  (`keras_factorvae.fused_adam`), any other optimizer through its `apply`.
 - JAX: stateless. The trainer's state tuple is unpacked into a
   variable -> value map; every loss runs inside a `keras.StatelessScope`
   under `jax.value_and_grad`, optimizers use `stateless_apply` and metric
   trackers update inside a scope, so all updates land in the returned state.
+
+On TensorFlow and PyTorch the optimizer runs through
+`keras_factorvae.fused_adam.apply_gradients`: a plain Adam as one fused
+update, any other optimizer through its own `apply`.
 
 Updates run in order and see each other's results: the discriminator update
 uses the parameters left by the VAE update (the VAE update never changes
