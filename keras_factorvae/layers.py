@@ -20,8 +20,11 @@ encoder's 32x32 layer's backward pass from 47 to 22 ms at batch 64.
 Layers with few channels on one side (image inputs and the logits layer)
 take two further rearrangements of the same sums, `space_to_depth_conv2d`
 and `tap_matmul_conv2d_transpose`, where XLA:CPU's convolutions with a
-handful of channels run slowly. Which form each layer takes was measured on
-JAX with `keras_factorvae.compile_options` in effect (docs/benchmarks.md).
+handful of channels run slowly. The 2x2 stride-2 convolutions of the conv
+preset take `patchify_conv2d`, one matrix product, whose kernel gradient
+needs none of the activation transposes XLA's convolution gradient makes.
+Which form each layer takes was measured on JAX with
+`keras_factorvae.compile_options` in effect (docs/benchmarks.md).
 """
 
 import keras
@@ -147,6 +150,27 @@ def space_to_depth_conv2d(x, kernel):
     return ops.conv(blocks, k, strides=1, padding="valid")
 
 
+def patchify_conv2d(x, kernel):
+    """`conv(x, kernel, strides=2)` for 2x2 kernels and even sizes, as one
+    matrix product of the input's non-overlapping 2x2 blocks.
+
+    With even sizes "same" and "valid" padding agree (nothing is padded).
+    Autodiff's kernel gradient is then a plain matrix product of the blocks
+    and the upstream gradient; XLA:CPU's gradient of the convolution first
+    transposes the activations so that the batch is the contracted axis,
+    which on JAX made the step slower (docs/benchmarks.md).
+
+    Args:
+        x: `(batch, h, w, c_in)` with even `h` and `w`.
+        kernel: `(2, 2, c_in, c_out)`.
+    """
+    h, w, c_in = x.shape[1], x.shape[2], x.shape[3]
+    blocks = ops.reshape(x, (-1, h // 2, 2, w // 2, 2, c_in))
+    blocks = ops.reshape(
+        ops.transpose(blocks, (0, 1, 3, 2, 4, 5)), (-1, h // 2, w // 2, 4 * c_in))
+    return ops.matmul(blocks, ops.reshape(kernel, (4 * c_in, kernel.shape[3])))
+
+
 def _kernel_gradient(x, dy):
     """Gradient w.r.t. the kernel of `conv(x, k, strides=2, padding="same")`.
 
@@ -269,7 +293,8 @@ class SubPixelGradConv2D(keras.layers.Conv2D):
     spatial sizes and no dilation, on the backends in `FAST_BACKENDS`, the
     convolution runs as `strided_conv2d`: the same forward op, with the
     input gradient computed in sub-pixel form. With at most 4 input channels
-    (image inputs) it runs as `space_to_depth_conv2d` instead.
+    (image inputs) it runs as `space_to_depth_conv2d` instead, and with
+    `kernel_size=2, strides=2` as `patchify_conv2d`.
 
     Args:
         Those of `keras.layers.Conv2D`.
@@ -281,21 +306,30 @@ class SubPixelGradConv2D(keras.layers.Conv2D):
     (1, 8, 8, 32)
     """
 
-    def _fast_path(self, inputs):
-        return (
-            _fast_4x4_stride2(self)
-            and self.groups == 1
-            and inputs.shape[1] is not None
-            and inputs.shape[1] % 2 == 0
-            and inputs.shape[2] is not None
-            and inputs.shape[2] % 2 == 0
+    def _fast_form(self, inputs):
+        """The faster form of this convolution, or None for Keras' own."""
+        even = all(
+            size is not None and size % 2 == 0 for size in inputs.shape[1:3]
         )
+        if not even or self.groups != 1:
+            return None
+        if _fast_4x4_stride2(self):
+            return (space_to_depth_conv2d
+                    if inputs.shape[-1] <= NARROW_CHANNELS else strided_conv2d)
+        if (
+            keras.backend.backend() in FAST_BACKENDS
+            and tuple(self.kernel_size) == (2, 2)
+            and tuple(self.strides) == (2, 2)
+            and tuple(self.dilation_rate) == (1, 1)
+            and self.data_format == "channels_last"
+        ):
+            return patchify_conv2d
+        return None
 
     def call(self, inputs):
-        if not self._fast_path(inputs):
+        conv = self._fast_form(inputs)
+        if conv is None:
             return super().call(inputs)
-        conv = (space_to_depth_conv2d if inputs.shape[-1] <= NARROW_CHANNELS
-                else strided_conv2d)
         return _add_bias_and_activate(self, conv(inputs, self.kernel))
 
 

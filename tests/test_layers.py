@@ -6,6 +6,7 @@ import pytest
 
 from keras_factorvae.layers import SubPixelConv2DTranspose
 from keras_factorvae.layers import SubPixelGradConv2D
+from keras_factorvae.layers import patchify_conv2d
 from keras_factorvae.layers import space_to_depth_conv2d
 from keras_factorvae.layers import strided_conv2d
 from keras_factorvae.layers import strided_conv2d_transpose
@@ -158,6 +159,33 @@ def test_space_to_depth_form_equals_strided_conv(shape, cin, cout):
     kernel = rng.randn(4, 4, cin, cout).astype("float32")
     target = rng.randn(2, shape[0] // 2, shape[1] // 2, cout).astype("float32")
     _assert_matches(space_to_depth_conv2d, _conv_s2, kernel, x, target)
+
+
+@pytest.mark.parametrize("shape, cin, cout", [((8, 6), 3, 4), ((2, 4), 1, 2)])
+def test_patchify_form_equals_strided_conv(shape, cin, cout):
+    rng = np.random.RandomState(8)
+    x = rng.randn(2, *shape, cin).astype("float32")
+    kernel = rng.randn(2, 2, cin, cout).astype("float32")
+    target = rng.randn(2, shape[0] // 2, shape[1] // 2, cout).astype("float32")
+    _assert_matches(patchify_conv2d, _conv_s2, kernel, x, target)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_subpixel_grad_conv2d_with_2x2_kernel_matches_conv2d(padding):
+    rng = np.random.RandomState(9)
+    x = rng.randn(2, 6, 4, 3).astype("float32")
+    kwargs = dict(strides=2, padding=padding, activation="relu")
+    ref, fast = keras.layers.Conv2D(5, 2, **kwargs), SubPixelGradConv2D(5, 2, **kwargs)
+    ref.build(x.shape)
+    fast.build(x.shape)
+    fast.set_weights(ref.get_weights())
+    _assert_same_outputs(fast, ref, x)
+    # On JAX the layer takes the matrix-product form; odd sizes take Keras'.
+    expected = patchify_conv2d if keras.backend.backend() == "jax" else None
+    assert fast._fast_form(keras.ops.convert_to_tensor(x)) is expected
+    odd = rng.randn(2, 5, 4, 3).astype("float32")
+    assert fast._fast_form(keras.ops.convert_to_tensor(odd)) is None
+    _assert_same_outputs(fast, ref, odd)
 
 
 # 3 input channels take the space-to-depth form, 6 the strided one.
