@@ -263,17 +263,21 @@ def strided_conv2d_transpose(x, kernel):
     return conv_transpose(x, kernel)
 
 
-def _fast_4x4_stride2(layer):
-    """Whether `layer` is a 4x4, stride-2, "same", channels-last, undilated
+def _fast_stride2(layer, size):
+    """Whether `layer` is a `size`x`size`, stride-2, channels-last, undilated
     convolution on a backend where the faster forms pay."""
     return (
         keras.backend.backend() in FAST_BACKENDS
-        and tuple(layer.kernel_size) == (4, 4)
+        and tuple(layer.kernel_size) == (size, size)
         and tuple(layer.strides) == (2, 2)
-        and layer.padding == "same"
         and tuple(layer.dilation_rate) == (1, 1)
         and layer.data_format == "channels_last"
     )
+
+
+def _fast_4x4_stride2(layer):
+    """`_fast_stride2` for 4x4 kernels with "same" padding."""
+    return _fast_stride2(layer, 4) and layer.padding == "same"
 
 
 def _add_bias_and_activate(layer, outputs):
@@ -316,13 +320,8 @@ class SubPixelGradConv2D(keras.layers.Conv2D):
         if _fast_4x4_stride2(self):
             return (space_to_depth_conv2d
                     if inputs.shape[-1] <= NARROW_CHANNELS else strided_conv2d)
-        if (
-            keras.backend.backend() in FAST_BACKENDS
-            and tuple(self.kernel_size) == (2, 2)
-            and tuple(self.strides) == (2, 2)
-            and tuple(self.dilation_rate) == (1, 1)
-            and self.data_format == "channels_last"
-        ):
+        # 2x2 windows at stride 2 never overlap: "same" and "valid" agree.
+        if _fast_stride2(self, 2):
             return patchify_conv2d
         return None
 
