@@ -28,11 +28,12 @@ def test_subpixel_form_equals_conv_transpose(shape, cin, cout):
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
-def _same_weights(ref_class, fast_class, filters, input_shape):
+def _same_weights(ref_class, fast_class, filters, input_shape, kernel_size=4,
+                  padding="same"):
     """A Keras layer and its fast twin, built with the same weights."""
-    kwargs = dict(strides=2, padding="same", activation="relu")
-    ref = ref_class(filters, 4, **kwargs)
-    fast = fast_class(filters, 4, **kwargs)
+    kwargs = dict(strides=2, padding=padding, activation="relu")
+    ref = ref_class(filters, kernel_size, **kwargs)
+    fast = fast_class(filters, kernel_size, **kwargs)
     ref.build(input_shape)
     fast.build(input_shape)
     fast.set_weights(ref.get_weights())
@@ -174,11 +175,8 @@ def test_patchify_form_equals_strided_conv(shape, cin, cout):
 def test_subpixel_grad_conv2d_with_2x2_kernel_matches_conv2d(padding):
     rng = np.random.RandomState(9)
     x = rng.randn(2, 6, 4, 3).astype("float32")
-    kwargs = dict(strides=2, padding=padding, activation="relu")
-    ref, fast = keras.layers.Conv2D(5, 2, **kwargs), SubPixelGradConv2D(5, 2, **kwargs)
-    ref.build(x.shape)
-    fast.build(x.shape)
-    fast.set_weights(ref.get_weights())
+    ref, fast = _same_weights(keras.layers.Conv2D, SubPixelGradConv2D, 5,
+                              x.shape, kernel_size=2, padding=padding)
     _assert_same_outputs(fast, ref, x)
     # On JAX the layer takes the matrix-product form; odd sizes take Keras'.
     expected = patchify_conv2d if keras.backend.backend() == "jax" else None
