@@ -142,7 +142,7 @@ def test_strided_conv2d_gradients_match():
     _assert_matches(strided_conv2d, _conv_s2, kernel, x, target)
 
 
-# The two rearrangements used for layers with few channels on one side.
+# The rearrangement used for layers with few output channels (the logits layer).
 @pytest.mark.parametrize("shape, cin, cout", [((4, 6), 5, 1), ((3, 5), 2, 3)])
 def test_tap_matmul_form_equals_conv_transpose(shape, cin, cout):
     rng = np.random.RandomState(6)
@@ -153,22 +153,19 @@ def test_tap_matmul_form_equals_conv_transpose(shape, cin, cout):
                     target)
 
 
-@pytest.mark.parametrize("shape, cin, cout", [((8, 6), 1, 4), ((4, 10), 3, 2)])
-def test_space_to_depth_form_equals_strided_conv(shape, cin, cout):
-    rng = np.random.RandomState(7)
+# Space-to-depth (4x4 kernels) and patchify (2x2 kernels, one matrix product).
+@pytest.mark.parametrize("form, size, seed, shape, cin, cout", [
+    (space_to_depth_conv2d, 4, 7, (8, 6), 1, 4),
+    (space_to_depth_conv2d, 4, 7, (4, 10), 3, 2),
+    (patchify_conv2d, 2, 8, (8, 6), 3, 4),
+    (patchify_conv2d, 2, 8, (2, 4), 1, 2),
+])
+def test_block_forms_equal_strided_conv(form, size, seed, shape, cin, cout):
+    rng = np.random.RandomState(seed)
     x = rng.randn(2, *shape, cin).astype("float32")
-    kernel = rng.randn(4, 4, cin, cout).astype("float32")
+    kernel = rng.randn(size, size, cin, cout).astype("float32")
     target = rng.randn(2, shape[0] // 2, shape[1] // 2, cout).astype("float32")
-    _assert_matches(space_to_depth_conv2d, _conv_s2, kernel, x, target)
-
-
-@pytest.mark.parametrize("shape, cin, cout", [((8, 6), 3, 4), ((2, 4), 1, 2)])
-def test_patchify_form_equals_strided_conv(shape, cin, cout):
-    rng = np.random.RandomState(8)
-    x = rng.randn(2, *shape, cin).astype("float32")
-    kernel = rng.randn(2, 2, cin, cout).astype("float32")
-    target = rng.randn(2, shape[0] // 2, shape[1] // 2, cout).astype("float32")
-    _assert_matches(patchify_conv2d, _conv_s2, kernel, x, target)
+    _assert_matches(form, _conv_s2, kernel, x, target)
 
 
 @pytest.mark.parametrize("padding", ["same", "valid"])
