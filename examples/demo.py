@@ -20,9 +20,11 @@ import os
 import shutil
 import time
 
+# keras_factorvae first: it picks TensorFlow's CPU kernels before Keras
+# imports TensorFlow (see keras_factorvae.compile_options).
+import keras_factorvae as kfv  # isort: skip
 import keras
 
-import keras_factorvae as kfv
 from keras_factorvae import reporting
 from keras_factorvae.callbacks.traversals import Traversals
 

@@ -21,10 +21,12 @@ then the final metrics and pictures (`report.md`):
 import argparse
 import os
 
+# keras_factorvae first: it picks TensorFlow's CPU kernels before Keras
+# imports TensorFlow (see keras_factorvae.compile_options).
+import keras_factorvae as kfv  # isort: skip
 import keras
 import numpy as np
 
-import keras_factorvae as kfv
 from keras_factorvae import reporting
 from keras_factorvae import visualize
 from keras_factorvae.callbacks.disentanglement import DisentanglementMetrics

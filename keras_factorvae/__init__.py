@@ -6,6 +6,11 @@ is absent. Sub-packages with heavy dependencies load on first use.
 
 import importlib
 
+from keras_factorvae import compile_options
+
+# Must run before Keras imports TensorFlow (see `compile_options`).
+compile_options.prefer_tensorflow_onednn()
+
 from keras_factorvae import losses
 from keras_factorvae import models
 from keras_factorvae import networks

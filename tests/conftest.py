@@ -5,6 +5,10 @@ import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+# Before any test module imports Keras, as in users' scripts: the package
+# chooses TensorFlow's CPU kernels before TensorFlow is imported.
+import keras_factorvae  # noqa: E402,F401
+
 
 @pytest.fixture
 def binary_images():

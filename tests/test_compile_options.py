@@ -1,11 +1,16 @@
-"""The JAX step's XLA options: applied where known, skipped where not."""
+"""Per-backend compile settings: the JAX step's XLA options (applied where
+known, skipped where not) and TensorFlow's oneDNN default."""
+
+import os
+import subprocess
+import sys
 
 import keras
 import pytest
 
 from keras_factorvae import compile_options
 
-pytestmark = pytest.mark.skipif(
+jax_only = pytest.mark.skipif(
     keras.backend.backend() != "jax", reason="options of JAX's compiler")
 
 
@@ -16,21 +21,25 @@ def fresh_cache():
     compile_options._accepted.cache_clear()
 
 
+@jax_only
 def test_cpu_options_are_accepted_by_this_jaxlib(fresh_cache):
     assert compile_options.jax_compiler_options() == compile_options.CPU_OPTIONS
 
 
+@jax_only
 def test_switched_off_by_environment(monkeypatch, fresh_cache):
     monkeypatch.setenv("KERAS_FACTORVAE_XLA_OPTIONS", "0")
     assert compile_options.jax_compiler_options() == {}
 
 
+@jax_only
 def test_unknown_option_falls_back_to_defaults(monkeypatch, fresh_cache):
     monkeypatch.setattr(compile_options, "CPU_OPTIONS",
                         {"xla_cpu_no_such_option_anywhere": "1"})
     assert compile_options.jax_compiler_options() == {}
 
 
+@jax_only
 def test_trainer_jit_carries_the_options_only_while_building():
     import jax
     from keras.src.backend.jax import trainer
@@ -41,3 +50,43 @@ def test_trainer_jit_carries_the_options_only_while_building():
         assert trainer.jit.keywords == {
             "compiler_options": compile_options.jax_compiler_options()}
     assert trainer.jit is jax.jit
+
+
+@pytest.fixture
+def before_tensorflow(monkeypatch):
+    """As if TensorFlow were not imported yet and the user had not chosen."""
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
+    monkeypatch.setattr(compile_options.platform, "machine", lambda: "x86_64")
+
+
+def test_onednn_is_turned_on_on_x86(before_tensorflow):
+    assert compile_options.prefer_tensorflow_onednn()
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"
+
+
+def test_onednn_keeps_the_users_choice(before_tensorflow, monkeypatch):
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    assert not compile_options.prefer_tensorflow_onednn()
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
+
+
+def test_onednn_untouched_after_tensorflow_or_off_x86(before_tensorflow,
+                                                      monkeypatch):
+    monkeypatch.setattr(compile_options.platform, "machine", lambda: "arm64")
+    assert not compile_options.prefer_tensorflow_onednn()
+    monkeypatch.setattr(compile_options.platform, "machine", lambda: "AMD64")
+    monkeypatch.setitem(sys.modules, "tensorflow", object())
+    assert not compile_options.prefer_tensorflow_onednn()
+    assert "TF_ENABLE_ONEDNN_OPTS" not in os.environ
+
+
+def test_package_import_sets_onednn_before_keras():
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    code = ("import os, platform, sys; import keras_factorvae; "
+            "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), "
+            "platform.machine().lower() in "
+            "keras_factorvae.compile_options._X86)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                         capture_output=True, text=True).stdout.split()
+    assert out == (["1", "True"] if out[1] == "True" else ["None", "False"])
