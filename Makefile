@@ -20,14 +20,20 @@ $(STAMP): requirements-test.txt constraints.txt pyproject.toml
 	touch $(STAMP)
 
 # The whole suite under JAX, then every backend-dependent test (marked
-# `multibackend`) under TensorFlow and PyTorch: one process per backend.
+# `multibackend`) under TensorFlow and PyTorch: one run per backend. Most
+# tests are bound by one core (compiling, Python, subprocess start-up), so two
+# pytest-xdist workers, each taking whole files, cut the JAX run from 19.6 to
+# 11.6 minutes on a 2-core AVX2 machine. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
 test: venv
-	KERAS_BACKEND=jax $(PY) -m pytest -q --durations=15 tests
-	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -m multibackend tests
-	KERAS_BACKEND=torch $(PY) -m pytest -q -m multibackend tests
+	KERAS_BACKEND=jax $(PYTEST) --durations=15 tests
+	KERAS_BACKEND=tensorflow $(PYTEST) -m multibackend tests
+	KERAS_BACKEND=torch $(PYTEST) -m multibackend tests
 
 test-fast: venv
-	KERAS_BACKEND=jax $(PY) -m pytest -q -m "not slow" tests
+	KERAS_BACKEND=jax $(PYTEST) -m "not slow" tests
 
 demo: venv
 	KERAS_BACKEND=$${KERAS_BACKEND:-tensorflow} $(PY) examples/demo.py --out runs/demo

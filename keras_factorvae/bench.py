@@ -38,6 +38,39 @@ def _threads():
     return None
 
 
+def machine_info(cpuinfo="/proc/cpuinfo"):
+    """The CPU a figure was measured on: speed ratios differ between hosts
+    (TensorFlow's oneDNN kernels, for one, are tuned for AVX-512).
+
+    Args:
+        cpuinfo: the file to read (Linux's format).
+
+    Returns:
+        A dict with `cpu` (model name), `isa` (the widest vector extension
+        seen: `"avx512"`, `"avx2"` or `"other"`) and `cores`.
+
+    Example:
+
+    >>> machine_info()["isa"]
+    'avx2'
+    """
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    name = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+                    break
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    isa = ("avx512" if "avx512f" in flags else "avx2" if "avx2" in flags
+           else "other")
+    return {"cpu": name, "isa": isa, "cores": os.cpu_count()}
+
+
 def _step_clock():
     """A callback noting the host time at the end of every training batch,
     after reading the loss back (a host sync)."""
@@ -193,6 +226,7 @@ def time_training(
         "achieved_gflop_s": round(flops * steps / seconds / 1e9, 2),
         "steps_per_execution": steps_per_execution,
         "threads": _threads(),
+        "machine": machine_info(),
         "python": platform.python_version(),
     }
 
@@ -315,7 +349,8 @@ def table(reference, rounds=3, backends=("jax", "tensorflow", "torch"),
 
     from keras_factorvae.models import MODELS
 
-    result = {"rounds": rounds, "race": [], "zoo": []}
+    result = {"rounds": rounds, "machine": machine_info(), "race": [],
+              "zoo": []}
 
     def save():
         if out:
@@ -441,7 +476,8 @@ def main(argv=None):
                              warmup=args.warmup, model=args.model,
                              discriminator_layers=args.discriminator_layers)
         if args.json:
-            print(json.dumps({"medians": medians, "runs": runs}))
+            print(json.dumps({"medians": medians, "runs": runs,
+                              "machine": machine_info()}))
         else:
             ref = medians["reference"]
             print(f"| implementation | steps/s (median of {args.rounds}) | x reference |")

@@ -37,3 +37,16 @@ def test_steps_per_execution_rounds_steps_and_times_calls():
     with pytest.raises(ValueError, match="steps_per_execution"):
         bench.time_training("vae", preset="mlp", input_shape=(32, 32, 1),
                             steps_per_execution=0)
+
+
+@pytest.mark.parametrize("flags, isa", [
+    ("fpu sse2 avx avx2 fma avx512f avx512_vnni", "avx512"),
+    ("fpu sse2 avx avx2 fma", "avx2"),
+    ("fpu sse2", "other"),
+])
+def test_machine_info_reads_model_and_widest_isa(tmp_path, flags, isa):
+    path = tmp_path / "cpuinfo"
+    path.write_text(f"processor\t: 0\nmodel name\t: Some CPU 9000\n"
+                    f"flags\t\t: {flags}\n\nprocessor\t: 1\n")
+    info = bench.machine_info(str(path))
+    assert (info["cpu"], info["isa"]) == ("Some CPU 9000", isa)
