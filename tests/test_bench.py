@@ -39,6 +39,7 @@ def test_steps_per_execution_rounds_steps_and_times_calls():
                             steps_per_execution=0)
 
 
+@pytest.mark.multibackend
 @pytest.mark.parametrize("flags, isa", [
     ("fpu sse2 avx avx2 fma avx512f avx512_vnni", "avx512"),
     ("fpu sse2 avx avx2 fma", "avx2"),

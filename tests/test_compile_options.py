@@ -60,17 +60,20 @@ def before_tensorflow(monkeypatch):
     monkeypatch.setattr(compile_options.platform, "machine", lambda: "x86_64")
 
 
+@pytest.mark.multibackend
 def test_onednn_is_turned_on_on_x86(before_tensorflow):
     assert compile_options.prefer_tensorflow_onednn()
     assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"
 
 
+@pytest.mark.multibackend
 def test_onednn_keeps_the_users_choice(before_tensorflow, monkeypatch):
     monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
     assert not compile_options.prefer_tensorflow_onednn()
     assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
 
 
+@pytest.mark.multibackend
 def test_onednn_untouched_after_tensorflow_or_off_x86(before_tensorflow,
                                                       monkeypatch):
     monkeypatch.setattr(compile_options.platform, "machine", lambda: "arm64")
@@ -81,6 +84,7 @@ def test_onednn_untouched_after_tensorflow_or_off_x86(before_tensorflow,
     assert "TF_ENABLE_ONEDNN_OPTS" not in os.environ
 
 
+@pytest.mark.multibackend
 def test_package_import_sets_onednn_before_keras():
     env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
     code = ("import os, platform, sys; import keras_factorvae; "
