@@ -65,7 +65,7 @@ class BatchPlan:
         self.seed = int(seed)
         self.paired = bool(paired)
         self.steps_per_epoch = int(steps_per_epoch)
-        self._cache = {}  # the last two epochs: parallel readers straddle them
+        self._cache = {}  # the last two epochs computed: parallel readers straddle them
         self._lock = threading.Lock()
 
     def __getstate__(self):
@@ -86,7 +86,9 @@ class BatchPlan:
                 self._cache[epoch] = np.stack(
                     [self._stream(epoch, s) for s in range(streams)]
                 )
-                for old in sorted(self._cache)[:-2]:
+                # Evict the least recently computed epochs, never this one:
+                # a resumed or interleaved run may go back to an earlier one.
+                for old in list(self._cache)[:-2]:
                     del self._cache[old]
             return self._cache[epoch]
 

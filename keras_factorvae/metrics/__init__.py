@@ -27,6 +27,7 @@ from keras_factorvae.metrics.mig import mig
 from keras_factorvae.metrics.modularity import modularity_explicitness
 from keras_factorvae.metrics.sap import sap_score
 from keras_factorvae.metrics.timing import time_suite
+from keras_factorvae.metrics.total_correlation import total_correlation_estimates
 from keras_factorvae.metrics.unsupervised import unsupervised
 from keras_factorvae.metrics.utils import generate_batch_factor_code
 
@@ -44,5 +45,6 @@ __all__ = [
     "modularity_explicitness",
     "sap_score",
     "time_suite",
+    "total_correlation_estimates",
     "unsupervised",
 ]

@@ -330,6 +330,29 @@ class BaseVAE(backend_train_step(), keras.Model):
         check_input_data(x, y, self.image_shape)
         return super().evaluate(x, y, *args, **kwargs)
 
+    # === Saving ===
+
+    _SEED_STATE_KEY = "seed_generator_state"
+
+    def save_own_variables(self, store):
+        """Saves the model's own variables and its noise state.
+
+        Keras leaves `SeedGenerator` states out of `save`/`save_weights`, so a
+        model trained on after `load_model` would draw other noise
+        (reparameterisation, FactorVAE's permutations) than one that never
+        stopped. The state is saved beside the variables, under its own key.
+        """
+        super().save_own_variables(store)
+        store[self._SEED_STATE_KEY] = self.seed_generator.state
+
+    def load_own_variables(self, store):
+        """Loads what `save_own_variables` wrote (older files: no noise state)."""
+        keys = list(store.keys())
+        if self._SEED_STATE_KEY in keys:
+            self.seed_generator.state.assign(store[self._SEED_STATE_KEY])
+            store = {k: store[k] for k in keys if k != self._SEED_STATE_KEY}
+        super().load_own_variables(store)
+
     # === Config ===
 
     def get_config(self):
