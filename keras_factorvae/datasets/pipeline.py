@@ -18,6 +18,7 @@ only full batches are served (`drop_remainder=True`).
 TensorFlow is imported only inside `as_dataset`.
 """
 
+import atexit
 import itertools
 import threading
 import time
@@ -137,6 +138,66 @@ class _LazyRandomState:
         return getattr(self._state, name)
 
 
+
+class _ExitGate:
+    """Stops tf.data's calls into Python before the interpreter finalizes.
+
+    `as_dataset` renders each batch in a `tf.numpy_function`, which runs on
+    tf.data's own threads. Once CPython starts finalizing, a thread that asks
+    for the GIL is terminated where it stands (CPython's rule since 3.2), so a
+    batch a prefetch thread was rendering at exit never completes; destroying
+    the still-referenced iterator (a module global, for instance) then waits
+    for it forever, and the process hangs after its last line. At exit (atexit
+    runs while threads can still take the GIL), the gate closes: renders that
+    start from then on fail at once, and the handler waits until none has run
+    for a moment, so that every prefetch buffer is full or holds an error and
+    no thread of tf.data needs Python when finalization destroys the iterators.
+    """
+
+    QUIET_SECONDS = 0.2
+    LIMIT_SECONDS = 10.0
+
+    def __init__(self):
+        self.closed = False
+        self.in_flight = 0
+        self.last_call = 0.0
+        self._lock = threading.Lock()
+        self._registered = False
+
+    def arm(self):
+        """Registers the exit handler (once, when a pipeline is built)."""
+        with self._lock:
+            if not self._registered:
+                atexit.register(self.close)
+                self._registered = True
+
+    def __enter__(self):
+        with self._lock:
+            self.last_call = time.monotonic()
+            if self.closed:
+                raise RuntimeError("The interpreter is exiting; no more batches.")
+            self.in_flight += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self.in_flight -= 1
+            self.last_call = time.monotonic()
+
+    def close(self):
+        with self._lock:
+            self.closed = True
+            start = time.monotonic()
+        while time.monotonic() - start < self.LIMIT_SECONDS:
+            with self._lock:
+                idle = time.monotonic() - max(self.last_call, start)
+                if self.in_flight == 0 and idle >= self.QUIET_SECONDS:
+                    return
+            time.sleep(0.02)
+
+
+_EXIT_GATE = _ExitGate()
+
+
 def as_dataset(
     dataset, batch_size=64, shuffle=True, seed=0, paired=False, repeat=True,
     steps_per_epoch=None,
@@ -182,10 +243,12 @@ def as_dataset(
     dtype, scale = tf.as_dtype(probe[0].dtype), probe[1]
     shape = (plan.batch_size,) + tuple(dataset.observation_shape)
     num_outputs = 2 if paired else 1
+    _EXIT_GATE.arm()
 
     def render(global_step):
-        epoch, step = divmod(int(global_step), steps)
-        return tuple(array for array, _ in plan.raw_batch(epoch, step))
+        with _EXIT_GATE:
+            epoch, step = divmod(int(global_step), steps)
+            return tuple(array for array, _ in plan.raw_batch(epoch, step))
 
     def tf_render(global_step):
         outputs = tf.numpy_function(
