@@ -26,21 +26,27 @@ keras-factorvae traverse --run runs/fvae --mode sigma
 import argparse
 import inspect
 import json
-import math
 import os
-import shutil
 import sys
-import time
 
 from keras_factorvae import reporting
 from keras_factorvae.datasets import KNOWN_DATASETS
 from keras_factorvae.metrics.evaluate import METRICS
 from keras_factorvae.models import MODELS
+from keras_factorvae.runs import DEFAULT_BACKUP_EVERY
+from keras_factorvae.runs import RunError
+from keras_factorvae.runs import TrainConfig
+from keras_factorvae.runs import compute_metrics
+from keras_factorvae.runs import load_data
+from keras_factorvae.runs import parse_backup_every
+from keras_factorvae.runs import train as run_train
+from keras_factorvae.runs.directory import MODEL_FILE
+from keras_factorvae.runs.directory import RUN_FILE
+from keras_factorvae.runs.directory import backup_step
+from keras_factorvae.runs.directory import read_json as _read_json
+from keras_factorvae.runs.history import as_float as _float
 
 PROG = "keras-factorvae"
-BACKUP = "backup"
-RUN_FILE = "run.json"
-MODEL_FILE = "model.keras"
 
 # Model hyper-parameters the CLI knows: constructor argument -> (type, help).
 # A flag is passed to a model only if its constructor takes the argument.
@@ -57,15 +63,10 @@ HYPERPARAMETERS = {
     "discriminator_layers": (int, "discriminator hidden layers (factorvae)"),
 }
 
-# Settings that must match for `train` to resume a run's backup.
-TRAINING_KEYS = (
-    "model", "model_kwargs", "dataset", "source", "data_dir", "batch_size",
-    "steps", "steps_per_epoch", "paired", "seed",
-)
 
 
-class UsageError(Exception):
-    """An error the user can act on: printed without a traceback."""
+# An error the user can act on: printed without a traceback.
+UsageError = RunError
 
 
 # === Shared helpers ===
@@ -116,30 +117,20 @@ def _metric_names(values):
     return tuple(values)
 
 
+def _backup_every(value):
+    try:
+        parse_backup_every(value)
+    except RunError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return str(value)
+
+
 def _metric_size(value):
     if value in reporting.METRIC_SIZES or str(value).isdigit():
         return int(value) if str(value).isdigit() else value
     raise argparse.ArgumentTypeError(
         f"use one of {', '.join(reporting.METRIC_SIZES)} or an integer"
     )
-
-
-def load_data(name, source=None, data_dir=None):
-    """`datasets.load` with the errors turned into `UsageError`s."""
-    from keras_factorvae import datasets
-
-    try:
-        return datasets.load(name, source=source, data_dir=data_dir)
-    except ImportError as error:
-        raise UsageError(
-            f"Dataset {name!r} needs a package that is not installed "
-            f"({error}). Install tensorflow and tensorflow-datasets, or use "
-            f"a procedural dataset ({', '.join(KNOWN_DATASETS['procedural'])})."
-        ) from None
-    except (ValueError, RuntimeError, OSError) as error:
-        # The datasets package explains unknown names and missing tfds data
-        # (with how to get it); surface its message as is.
-        raise UsageError(str(error)) from None
 
 
 def load_run_model(path):
@@ -158,16 +149,6 @@ def load_run_model(path):
         ) from None
 
 
-def _read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as error:
-        raise UsageError(f"Cannot read {path}: {error}") from None
-
-
 def resolve_run(run=None, model_path=None):
     """`(model_path, run_dir or None, run config or {})` from the options."""
     if run is None and model_path is None:
@@ -181,12 +162,12 @@ def resolve_run(run=None, model_path=None):
         config = _read_json(os.path.join(run, RUN_FILE)) or {}
         path = model_path or os.path.join(run, MODEL_FILE)
         if not os.path.exists(path):
-            meta = _read_json(os.path.join(run, BACKUP, "training_metadata.json"))
-            if meta is not None:
+            step = backup_step(run)
+            if step:
                 raise UsageError(
                     f"The run in {run!r} has not finished (its backup holds "
-                    f"epoch {meta.get('epoch')}): rerun the same `{PROG} train` "
-                    "command to resume it."
+                    f"step {step}): rerun the same `{PROG} train` command to "
+                    "resume it."
                 )
             raise UsageError(f"No {MODEL_FILE} in the run directory {run!r}.")
         return path, run, config
@@ -210,18 +191,6 @@ def _data_for(args, config, model):
             f"{tuple(model.image_shape)}."
         )
     return data
-
-
-def compute_metrics(model, data, metrics, size, seed=0):
-    """Runs `metrics.evaluate` with the sizes of `--metric-size`."""
-    from keras_factorvae import metrics as kfv_metrics
-
-    overrides = reporting.metric_overrides(metrics, size)
-    try:
-        return kfv_metrics.evaluate(model, data, metrics=metrics, seed=seed,
-                                    **overrides)
-    except ValueError as error:
-        raise UsageError(f"Metrics failed: {error}") from None
 
 
 def _print_scores(scores):
@@ -265,353 +234,19 @@ def model_kwargs_from_args(args):
 
 
 def _training_config(args):
-    steps_per_epoch = args.steps_per_epoch or min(args.steps, 500)
-    return {
-        "model": args.model,
-        "model_kwargs": model_kwargs_from_args(args),
-        "dataset": args.dataset,
-        "source": args.source,
-        "data_dir": args.data_dir,
-        "batch_size": args.batch_size,
-        "steps": args.steps,
-        "steps_per_epoch": steps_per_epoch,
-        "epochs": math.ceil(args.steps / steps_per_epoch),
-        "paired": bool(args.paired),
-        "seed": args.seed,
-    }
-
-
-def _build_callbacks(cfg, out, train, model, data, args):
-    import keras
-
-    from keras_factorvae.callbacks.traversals import Traversals
-
-    epochs, steps, spe = cfg["epochs"], cfg["steps"], cfg["steps_per_epoch"]
-
-    class EpochSync(keras.callbacks.Callback):
-        # The pipeline's batches are a function of (seed, epoch, step): after
-        # a resume, epoch k must serve epoch k's batches, not epoch 0's.
-        def on_epoch_begin(self, epoch, logs=None):
-            train.epoch = epoch
-
-    class StepLimit(keras.callbacks.Callback):
-        # The last epoch may be shorter: stop after exactly `steps` steps.
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
-
-        def on_train_batch_end(self, batch, logs=None):
-            if self.epoch * spe + batch + 1 >= steps:
-                self.model.stop_training = True
-
-    callbacks = [EpochSync(), StepLimit()]
-    if args.metrics_every:
-        callbacks.append(_epoch_metrics_class()(
-            data, args.metrics or ("mig",), args.metrics_every,
-            args.metric_size, args.seed))
-    if args.tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(os.path.join(out, "logs")))
-    if args.traversal_every:
-        callbacks.append(Traversals(
-            every_n_epochs=args.traversal_every,
-            directory=os.path.join(out, "traversals"), images=data,
-            mode=args.traversal_mode, seed=args.seed,
-        ))
-    # CSVLogger before BackupAndRestore: an epoch in the backup is always in
-    # the CSV (a repeated epoch after a crash is de-duplicated at the end).
-    callbacks.append(keras.callbacks.CSVLogger(
-        os.path.join(out, "history.csv"), append=True))
-    callbacks.append(_seed_state_backup_class()(os.path.join(out, BACKUP)))
-    callbacks.append(keras.callbacks.BackupAndRestore(
-        os.path.join(out, BACKUP), delete_checkpoint=False))
-    return callbacks
-
-
-def _seed_state_backup_class():
-    import keras
-    import numpy as np
-
-    class SeedStateBackup(keras.callbacks.Callback):
-        """Backs up the model's `SeedGenerator` states with BackupAndRestore.
-
-        `save_weights` (which BackupAndRestore uses) leaves the states of
-        seed generators out, so a resumed run would draw other noise
-        (reparameterisation, FactorVAE's permutations) than an uninterrupted
-        one. The states of epoch `k` go to `seed_state_<k>.npz`, written
-        before BackupAndRestore's metadata, and the file of the backed-up
-        epoch is restored at the start of training.
-        """
-
-        def __init__(self, directory):
-            super().__init__()
-            self.directory = directory
-
-        def _states(self):
-            return [v for v in self.model.variables
-                    if v.name == "seed_generator_state"]
-
-        def _path(self, epoch):
-            return os.path.join(self.directory, f"seed_state_{epoch}.npz")
-
-        def on_train_begin(self, logs=None):
-            meta = _read_json(os.path.join(self.directory,
-                                           "training_metadata.json"))
-            if meta is None or not os.path.exists(self._path(meta["epoch"])):
-                return
-            with np.load(self._path(meta["epoch"])) as saved:
-                for i, variable in enumerate(self._states()):
-                    variable.assign(saved[f"s{i}"])
-
-        def on_epoch_end(self, epoch, logs=None):
-            os.makedirs(self.directory, exist_ok=True)
-            states = {f"s{i}": keras.ops.convert_to_numpy(v)
-                      for i, v in enumerate(self._states())}
-            np.savez(self._path(epoch + 1), **states)
-            old = self._path(epoch - 1)
-            if os.path.exists(old):
-                os.remove(old)
-
-    return SeedStateBackup
-
-
-def _epoch_metrics_class():
-    from keras_factorvae.callbacks.disentanglement import DisentanglementMetrics
-    from keras_factorvae.metrics import HEADLINES
-
-    class EpochMetrics(DisentanglementMetrics):
-        """Headline scores every n epochs, NaN on the others.
-
-        CSVLogger fixes its columns at the first epoch, so every epoch logs
-        the same keys.
-        """
-
-        def __init__(self, data, metrics, every, size, seed):
-            super().__init__(data, metrics=metrics, every_n_epochs=every,
-                             seed=seed,
-                             **reporting.metric_overrides(metrics, size))
-            self.keys = [self.prefix + HEADLINES[m][0] for m in self.metrics]
-
-        def on_epoch_end(self, epoch, logs=None):
-            if logs is None:
-                return
-            if (epoch + 1) % self.every_n_epochs:
-                logs.update({k: float("nan") for k in self.keys})
-                return
-            scores = self.compute()
-            logs.update({k: scores[k] for k in self.keys})
-
-    return EpochMetrics
-
-
-def _merge_history(csv_path):
-    """Reads the CSVLogger file, keeps the last row of each epoch, rewrites it.
-
-    Returns:
-        Dict `{key: list}` with a 1-based `"epoch"`.
-    """
-    import csv
-
-    if not os.path.exists(csv_path):
-        return {}
-    with open(csv_path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    by_epoch = {}
-    for row in rows:
-        try:
-            by_epoch[int(row["epoch"])] = row
-        except (KeyError, TypeError, ValueError):
-            continue
-    if not by_epoch:
-        return {}
-    epochs = sorted(by_epoch)
-    # CSVLogger adds `val_*` columns (all "NA") when fit has no validation.
-    fields = [
-        k for k in rows[0].keys()
-        if k == "epoch" or any(
-            math.isfinite(_float(by_epoch[e].get(k))) for e in epochs)
-    ]
-    with open(csv_path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        for epoch in epochs:
-            writer.writerow({k: by_epoch[epoch].get(k) for k in fields})
-    history = {"epoch": [e + 1 for e in epochs]}
-    for key in fields:
-        if key != "epoch":
-            history[key] = [_float(by_epoch[e].get(key)) for e in epochs]
-    return history
-
-
-def _float(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-_OUTPUTS = (
-    MODEL_FILE, "history.csv", "history.json", "metrics.json", RUN_FILE,
-    "report.md", *reporting.PICTURES.values(),
-)
-
-
-def _prepare_run_directory(out, cfg, overwrite):
-    """Decides between a fresh run and a resume; returns the backup epoch."""
-    backup_meta = os.path.join(out, BACKUP, "training_metadata.json")
-    previous = _read_json(os.path.join(out, RUN_FILE))
-    if overwrite:
-        # Remove only what `train` writes: `--out` may hold other files.
-        for name in _OUTPUTS:
-            if os.path.exists(os.path.join(out, name)):
-                os.remove(os.path.join(out, name))
-        for name in (BACKUP, "traversals", "logs"):
-            shutil.rmtree(os.path.join(out, name), ignore_errors=True)
-        previous = None
-    if previous is not None and os.path.isdir(os.path.join(out, BACKUP)):
-        changed = [
-            k for k in TRAINING_KEYS
-            if json.dumps(previous.get(k), sort_keys=True)
-            != json.dumps(reporting.json_safe(cfg.get(k)), sort_keys=True)
-        ]
-        if changed:
-            details = ", ".join(
-                f"{k}: {previous.get(k)!r} -> {cfg.get(k)!r}" for k in changed
-            )
-            raise UsageError(
-                f"{out!r} holds an unfinished run with other settings "
-                f"({details}). Rerun with the same settings to resume it, "
-                "pass --overwrite to start afresh, or choose another --out."
-            )
-        meta = _read_json(backup_meta)
-        return 0 if meta is None else int(meta.get("epoch", 0))
-    if previous is not None and previous.get("status") == "finished":
-        raise UsageError(
-            f"{out!r} already holds a finished run. Pass --overwrite to "
-            f"train again, or use `{PROG} evaluate --run {out}` / "
-            f"`{PROG} traverse --run {out}`."
-        )
-    # A fresh start: stale history rows would be appended to otherwise.
-    for name in ("history.csv", "history.json"):
-        if os.path.exists(os.path.join(out, name)):
-            os.remove(os.path.join(out, name))
-    shutil.rmtree(os.path.join(out, BACKUP), ignore_errors=True)
-    return 0
-
-
-def run_training(cfg, out, args):
-    """Trains one run into `out` (fresh or resumed) and writes its outputs.
-
-    Args:
-        cfg: the training config (`_training_config`).
-        out: run directory.
-        args: parsed options (metrics, pictures, verbosity...).
-
-    Returns:
-        The final `run.json` dict.
-    """
-    import keras
-
-    from keras_factorvae import __version__
-    from keras_factorvae import models
-
-    resume_epoch = _prepare_run_directory(out, cfg, args.overwrite)
-    data = load_data(cfg["dataset"], cfg["source"], cfg["data_dir"])
-    os.makedirs(out, exist_ok=True)
-    reporting.set_random_seed(cfg["seed"])
-    try:
-        model = models.get(cfg["model"], input_shape=data.observation_shape,
-                           **cfg["model_kwargs"])
-    except ValueError as error:
-        raise UsageError(f"Cannot build {cfg['model']}: {error}") from None
-    model.compile()
-    try:
-        train = data.as_py_dataset(
-            batch_size=cfg["batch_size"], paired=cfg["paired"],
-            steps_per_epoch=cfg["steps_per_epoch"], seed=cfg["seed"],
-        )
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-
-    previous = _read_json(os.path.join(out, RUN_FILE)) or {}
-    record = {
-        **cfg,
-        "status": "running",
-        "backend": keras.backend.backend(),
-        "keras_version": keras.__version__,
-        "keras_factorvae_version": __version__,
-        "command": " ".join([PROG] + list(getattr(args, "argv", []) or [])),
-        "train_seconds": previous.get("train_seconds", 0.0) if resume_epoch else 0.0,
-    }
-    reporting.write_json(record, os.path.join(out, RUN_FILE))
-    if resume_epoch:
-        print(f"Resuming {out} from epoch {resume_epoch} of {cfg['epochs']} "
-              f"(backup in {os.path.join(out, BACKUP)}).")
-    callbacks = _build_callbacks(cfg, out, train, model, data, args)
-    start = time.time()
-    try:
-        model.fit(train, epochs=cfg["epochs"], verbose=args.verbose,
-                  callbacks=callbacks, shuffle=False)
-    except KeyboardInterrupt:
-        print(f"\nInterrupted. Rerun the same command to resume from the last "
-              f"completed epoch (backup in {os.path.join(out, BACKUP)}).",
-              file=sys.stderr)
-        raise
-    record["train_seconds"] += time.time() - start
-
-    # Save first: from here on the run can be evaluated even if a later
-    # step fails.
-    tmp = os.path.join(out, "model.tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, os.path.join(out, MODEL_FILE))
-    history = _merge_history(os.path.join(out, "history.csv"))
-    reporting.write_json(history, os.path.join(out, "history.json"))
-    shutil.rmtree(os.path.join(out, BACKUP), ignore_errors=True)
-    epochs_done = len(history.get("epoch", []))
-    record.update(status="finished", epochs_done=epochs_done,
-                  steps_done=min(cfg["steps"], epochs_done * cfg["steps_per_epoch"]))
-    reporting.write_json(record, os.path.join(out, RUN_FILE))
-
-    scores = None
-    metrics = args.metrics if args.metrics is not None else reporting.DEFAULT_METRICS
-    if metrics:
-        if args.verbose:
-            print(f"Computing metrics ({', '.join(metrics)}; size "
-                  f"{args.metric_size})...")
-        scores = compute_metrics(model, data, metrics, args.metric_size,
-                                 cfg["seed"])
-        scores = reporting.json_safe(scores)
-        reporting.write_json(scores, os.path.join(out, "metrics.json"))
-    pictures = reporting.save_pictures(
-        model, data, out, history=history, seed=cfg["seed"],
-        mode=getattr(args, "traversal_mode", "fixed"),
-    )
-    record["inactive_dims"] = pictures["traversal_info"]["inactive"]
-    record["metrics"] = list(metrics)
-    record["metric_size"] = args.metric_size
-    reporting.write_json(record, os.path.join(out, RUN_FILE))
-    _write_run_report(out, record, scores, pictures)
-    return record
-
-
-def _write_run_report(out, record, scores, pictures):
-    kwargs = ", ".join(
-        f"{k}={v}" for k, v in record["model_kwargs"].items() if k != "seed"
-    )
-    summary = [
-        f"`{record['model']}` ({kwargs}) trained on `{record['dataset']}` for "
-        f"{record.get('steps_done', record['steps'])} steps of batch "
-        f"{record['batch_size']} ({record.get('epochs_done')} epochs of "
-        f"{record['steps_per_epoch']} steps, "
-        f"{'paired' if record['paired'] else 'single'} "
-        f"batches, seed {record['seed']}) in {record['train_seconds']:.0f} s on "
-        f"the `{record['backend']}` backend.",
-        f"Command: `{record['command']}`",
-    ]
-    notes = []
-    if scores:
-        notes = [f"Metric sample sizes: `--metric-size {record.get('metric_size')}`."]
-    return reporting.write_report(
-        out, f"Run {os.path.basename(os.path.abspath(out))}", summary, scores,
-        pictures, notes=notes,
+    """The `TrainConfig` of `train`'s options."""
+    return TrainConfig(
+        model=args.model, model_kwargs=model_kwargs_from_args(args),
+        dataset=args.dataset, source=args.source, data_dir=args.data_dir,
+        batch_size=args.batch_size, steps=args.steps,
+        steps_per_epoch=args.steps_per_epoch, paired=bool(args.paired),
+        seed=args.seed,
+        backup_every=getattr(args, "backup_every", DEFAULT_BACKUP_EVERY),
+        metrics=args.metrics, metric_size=args.metric_size,
+        metrics_every=args.metrics_every, traversal_every=args.traversal_every,
+        traversal_mode=args.traversal_mode, tensorboard=args.tensorboard,
+        verbose=args.verbose, overwrite=args.overwrite,
+        command=" ".join([PROG] + list(getattr(args, "argv", []) or [])),
     )
 
 
@@ -621,8 +256,8 @@ def cmd_train(args):
     cfg = _training_config(args)
     configure_allocator()  # faster steps; see keras_factorvae.threads
     out = args.out or os.path.join(
-        "runs", f"{cfg['model']}_{cfg['dataset']}_seed{cfg['seed']}")
-    record = run_training(cfg, out, args)
+        "runs", f"{cfg.model}_{cfg.dataset}_seed{cfg.seed}")
+    record = run_train(cfg, out).record
     print(f"Wrote {out}: {MODEL_FILE}, history.csv/json, "
           f"{'metrics.json, ' if args.metrics != () else ''}pictures, report.md "
           f"({record['epochs_done']} epochs, {record['steps_done']} steps).")
@@ -826,25 +461,25 @@ def cmd_reproduce(args):
     for i, (value, seed) in enumerate(
             (v, s) for v in values for s in seeds):
         run_dir = os.path.join(out, f"{spec['param']}_{value:g}_seed{seed}")
-        run_args = argparse.Namespace(
-            model=spec["model"], dataset="dsprites", source=None,
-            data_dir=None, latent_dim=args.latent_dim,
-            preset=spec["model_kwargs"]["preset"], reconstruction="bernoulli",
-            seed=seed, steps=args.steps, steps_per_epoch=args.steps_per_epoch,
-            batch_size=args.batch_size, paired=False, metrics=metrics,
-            metric_size=args.metric_size, metrics_every=0, tensorboard=False,
-            traversal_every=0, traversal_mode="fixed", verbose=args.verbose,
-            overwrite=False, argv=args.argv,
-            **{spec["param"]: value},
+        cfg = TrainConfig(
+            model=spec["model"], dataset="dsprites",
+            model_kwargs={"latent_dim": args.latent_dim,
+                          "preset": spec["model_kwargs"]["preset"],
+                          "seed": seed, spec["param"]: value},
+            batch_size=args.batch_size, steps=args.steps,
+            steps_per_epoch=args.steps_per_epoch, seed=seed,
+            metrics=metrics, metric_size=args.metric_size, traversal_every=0,
+            verbose=args.verbose,
+            command=" ".join([PROG] + list(getattr(args, "argv", []) or [])),
         )
-        cfg = _training_config(run_args)
         record = _read_json(os.path.join(run_dir, RUN_FILE)) or {}
         done = record.get("status") == "finished" and os.path.exists(
             os.path.join(run_dir, "metrics.json"))
         print(f"[{i + 1}/{total}] {spec['param']}={value:g} seed={seed}: "
               f"{'done, skipped' if done else 'training'}")
         if not done:
-            record = run_training(cfg, run_dir, run_args)
+            cfg.overwrite = record.get("status") == "finished"
+            run_train(cfg, run_dir)
         scores = _read_json(os.path.join(run_dir, "metrics.json")) or {}
         history = _read_json(os.path.join(run_dir, "history.json")) or {}
         recon = (history.get("reconstruction_loss") or [None])[-1]
@@ -974,9 +609,11 @@ def build_parser():
             "history.csv (CSVLogger) and history.json, metrics.json, "
             "traversal.png/.gif, reconstructions.png, samples.png, kl.png, "
             "curves.png, report.md and run.json. Training is split into "
-            "epochs of --steps-per-epoch steps and backed up after each "
-            "(BackupAndRestore in OUT/backup): rerunning an interrupted "
-            "command resumes it with the same batches."),
+            "epochs of --steps-per-epoch steps and backed up in OUT/backup "
+            "every --backup-every steps or seconds and after each epoch: "
+            "rerunning an interrupted command (Ctrl-C, kill, a lost machine) "
+            "resumes it from its last backup, mid-epoch included, with the "
+            "batches and noise of an uninterrupted run."),
     )
     _add_model_options(p)
     _add_data_options(p)
@@ -989,6 +626,11 @@ def build_parser():
     g.add_argument("--paired", action="store_true",
                    help="feed (x, x2) batch pairs (FactorVAE Algorithm 2)")
     g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--backup-every", type=_backup_every,
+                   default=DEFAULT_BACKUP_EVERY,
+                   help="back up every N steps (e.g. 200) or every N seconds "
+                   f"(e.g. 60s); default {DEFAULT_BACKUP_EVERY}: a kill loses "
+                   "at most about a minute of training")
     g.add_argument("--out", default=None,
                    help="run directory (default: runs/MODEL_DATASET_seedN)")
     g.add_argument("--overwrite", action="store_true",

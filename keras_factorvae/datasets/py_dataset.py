@@ -50,3 +50,34 @@ class GroundTruthPyDataset(keras.utils.PyDataset):
 
     def on_epoch_end(self):
         self.epoch += 1
+
+
+class EpochSlice(keras.utils.PyDataset):
+    """Batches `start..stop` of one epoch of a `GroundTruthPyDataset`.
+
+    A run resumed mid-epoch trains on this first, then on the whole dataset
+    from the next epoch on: the batches are those an uninterrupted run would
+    have seen.
+
+    Args:
+        parent: the `GroundTruthPyDataset`.
+        epoch: the epoch of the plan to serve.
+        start, stop: the first and one-past-last batch of it.
+    """
+
+    def __init__(self, parent, epoch, start, stop=None):
+        super().__init__()
+        stop = len(parent) if stop is None else stop
+        if not 0 <= start < stop <= len(parent):
+            raise ValueError(
+                f"Need 0 <= start < stop <= {len(parent)}; got {start}, {stop}.")
+        self.parent, self.epoch = parent, int(epoch)
+        self.start, self.stop = int(start), int(stop)
+
+    def __len__(self):
+        return self.stop - self.start
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"Batch {index} out of range [0, {len(self)}).")
+        return self.parent.plan.batch(self.epoch, self.start + index)

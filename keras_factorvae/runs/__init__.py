@@ -1,0 +1,31 @@
+"""Training runs: one engine for the CLI, the examples and the studies.
+
+Example:
+
+>>> from keras_factorvae import runs
+>>> config = runs.TrainConfig(model="factorvae", model_kwargs={"gamma": 35.0},
+...                           steps=3000, paired=True)
+>>> run = runs.train(config, "runs/fvae")   # rerun to resume after a kill
+"""
+
+from keras_factorvae.runs.config import DEFAULT_BACKUP_EVERY
+from keras_factorvae.runs.config import TRAINING_KEYS
+from keras_factorvae.runs.config import RunError
+from keras_factorvae.runs.config import TrainConfig
+from keras_factorvae.runs.config import parse_backup_every
+from keras_factorvae.runs.engine import Run
+from keras_factorvae.runs.engine import compute_metrics
+from keras_factorvae.runs.engine import load_data
+from keras_factorvae.runs.engine import train
+
+__all__ = [
+    "DEFAULT_BACKUP_EVERY",
+    "TRAINING_KEYS",
+    "Run",
+    "RunError",
+    "TrainConfig",
+    "compute_metrics",
+    "load_data",
+    "parse_backup_every",
+    "train",
+]
