@@ -12,7 +12,8 @@ evaluates the metric suite on each model, and writes:
 
 Each finished model leaves `models/<run>/done.json`; a study started again
 with the same output directory skips those (resume), and a model interrupted
-mid-training restarts from its last epoch backup.
+mid-training resumes from its last backup (`keras_factorvae.runs`: every
+`backup_every` steps or seconds), as an uninterrupted one would have gone on.
 """
 
 import csv
@@ -47,39 +48,28 @@ def parse_methods(gammas=(10.0, 35.0), beta=4.0, include_vae=True):
 
 
 def _train_one(run_dir, model_name, kwargs, seed, steps, steps_per_epoch,
-               batch_size, verbose):
-    import keras
-
+               batch_size, verbose, backup_every):
+    """Trains one model of the study with the one engine (`runs.train`):
+    resumable from its last backup, mid-epoch included."""
     from keras_factorvae import datasets
-    from keras_factorvae import models
+    from keras_factorvae import runs
+    from keras_factorvae.runs import directory
+    from keras_factorvae.saving import load_model
 
-    data = datasets.load("dsprites")
-    keras.utils.set_random_seed(seed)
-    model = models.get(model_name, latent_dim=10, input_shape=(64, 64, 1),
-                       preset="conv", seed=seed, **kwargs)
-    model.compile()
-    epochs = max(1, int(np.ceil(steps / steps_per_epoch)))
-    train = data.as_py_dataset(batch_size=batch_size, paired=True, seed=seed,
-                               steps_per_epoch=steps_per_epoch)
-
-    class EpochSync(keras.callbacks.Callback):
-        # After a restore, serve the batches of the epoch being resumed.
-        def on_epoch_begin(self, epoch, logs=None):
-            train.epoch = epoch
-
-    start = time.time()
-    history = model.fit(
-        train, epochs=epochs, verbose=verbose,
-        callbacks=[
-            EpochSync(),
-            keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")),
-            keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"),
-                                      append=True),
-        ],
+    record = directory.read_json(os.path.join(run_dir, directory.RUN_FILE)) or {}
+    if record.get("status") == "finished":
+        model = load_model(os.path.join(run_dir, directory.MODEL_FILE))
+        return model, datasets.load("dsprites"), record["train_seconds"]
+    config = runs.TrainConfig(
+        model=model_name,
+        model_kwargs={"latent_dim": 10, "preset": "conv", "seed": seed, **kwargs},
+        batch_size=batch_size, steps=steps, steps_per_epoch=steps_per_epoch,
+        paired=True, seed=seed, backup_every=backup_every, metrics=(),
+        traversal_every=0, pictures=False, verbose=verbose,
+        command="keras_factorvae.reproduce.run_study",
     )
-    seconds = time.time() - start
-    model.save(os.path.join(run_dir, "model.keras"))
-    return model, data, history, seconds
+    run = runs.train(config, run_dir)
+    return run.model, run.data, run.record["train_seconds"]
 
 
 def _held_out_losses(model, data, seed, n=1024):
@@ -91,7 +81,7 @@ def _held_out_losses(model, data, seed, n=1024):
 
 def run_study(out, methods=DEFAULT_METHODS, seeds=(0,), steps=3000,
               steps_per_epoch=500, batch_size=64, metrics=DEFAULT_METRICS,
-              metric_sizes=None, verbose=2):
+              metric_sizes=None, verbose=2, backup_every="60s"):
     """Runs (or resumes) the study and writes its results under `out`.
 
     Args:
@@ -99,12 +89,15 @@ def run_study(out, methods=DEFAULT_METHODS, seeds=(0,), steps=3000,
         methods: `(run name, model name, kwargs)` triples.
         seeds: seeds per method.
         steps: training steps per model.
-        steps_per_epoch: steps between backups.
+        steps_per_epoch: steps per epoch (history rows).
         batch_size: images per step (64 in the paper).
         metrics: names of `keras_factorvae.metrics.METRICS` to compute.
         metric_sizes: overrides of the metrics' sample sizes (e.g.
             `{"num_train": 2000}`); None keeps the study's defaults.
         verbose: Keras progress verbosity.
+        backup_every: backups of a model in training, every N steps
+            (`"200"`) or seconds (`"60s"`); an interrupted study resumes
+            from the last one with the noise and batches it would have had.
 
     Returns:
         The list of result rows (dicts).
@@ -128,9 +121,9 @@ def run_study(out, methods=DEFAULT_METHODS, seeds=(0,), steps=3000,
                 with open(done) as f:
                     rows.append(json.load(f))
                 continue
-            model, data, _, seconds = _train_one(
+            model, data, seconds = _train_one(
                 run_dir, model_name, kwargs, seed, steps, steps_per_epoch,
-                batch_size, verbose)
+                batch_size, verbose, backup_every)
             t0 = time.time()
             scores = metric_lib.evaluate(model, data, metrics=metrics, seed=seed,
                                          **(metric_sizes or {}))

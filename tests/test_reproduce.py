@@ -1,8 +1,18 @@
 """The reproduction study runs end to end and resumes without retraining."""
 
+import json
 import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
 
 from keras_factorvae.reproduce import run_study
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_study_writes_results_and_resumes(tmp_path):
@@ -27,3 +37,73 @@ def test_study_writes_results_and_resumes(tmp_path):
     assert (os.path.getmtime(done), os.path.getmtime(model)) == stamps
     assert [r["run"] for r in again] == ["vae", "fvae"]
     assert again[1] == rows[1]
+
+
+# A study of one FactorVAE, run in a subprocess so that it can be SIGKILLed.
+STUDY = """
+import sys
+from keras_factorvae.reproduce import run_study
+run_study(sys.argv[1], methods=[("fvae", "factorvae", {"gamma": 10.0})],
+          seeds=(0,), steps=20, steps_per_epoch=10, batch_size=8,
+          metrics=("mig",), metric_sizes=dict(num_train=60),
+          verbose=0, backup_every="2")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.multibackend
+def test_killed_study_resumes_as_if_never_stopped(tmp_path):
+    import keras
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    script = tmp_path / "study.py"
+    script.write_text(STUDY)
+
+    def study(out):
+        result = subprocess.run([sys.executable, str(script), str(out)], env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+
+    killed = tmp_path / "killed"
+    state = killed / "models" / "fvae_seed0" / "backup" / "state.json"
+    kill_after = int(np.random.default_rng().integers(11, 20))
+    process = subprocess.Popen([sys.executable, str(script), str(killed)],
+                               env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    try:
+        while True:
+            assert process.poll() is None, process.stderr.read()[-3000:]
+            assert time.time() < deadline, "no backup in time"
+            try:
+                if json.loads(state.read_text())["step"] >= kill_after:
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stderr.close()
+    step = json.loads(state.read_text())["step"]
+    assert step % 10, step  # killed mid-epoch
+    study(killed)
+    study(tmp_path / "whole")
+
+    def weights(out):
+        path = out / "models" / "fvae_seed0" / "model.keras"
+        return keras.models.load_model(path).get_weights()
+
+    exact = keras.backend.backend() == "jax"
+    for u, v in zip(weights(killed), weights(tmp_path / "whole"), strict=True):
+        if exact:
+            np.testing.assert_array_equal(u, v)
+        else:
+            np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-6)
+    rows = [json.loads((out / "models" / "fvae_seed0" / "done.json").read_text())
+            for out in (killed, tmp_path / "whole")]
+    for key in ("reconstruction_loss", "kl_loss", "mig.discrete_mig"):
+        np.testing.assert_allclose(rows[0][key], rows[1][key], rtol=1e-4)
