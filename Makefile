@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
-.PHONY: venv test test-fast demo bench clean
+.PHONY: venv test test-fast test-long demo bench clean
 
 venv: $(STAMP)
 
@@ -28,12 +28,19 @@ TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test: venv
-	KERAS_BACKEND=jax $(PYTEST) --durations=15 tests
-	KERAS_BACKEND=tensorflow $(PYTEST) -m multibackend tests
-	KERAS_BACKEND=torch $(PYTEST) -m multibackend tests
+	KERAS_BACKEND=jax $(PYTEST) --durations=15 -m "not long" tests
+	KERAS_BACKEND=tensorflow $(PYTEST) -m "multibackend and not long" tests
+	KERAS_BACKEND=torch $(PYTEST) -m "multibackend and not long" tests
+
+# Nightly-style: 2,000-step runs at large weights (FactorVAE gamma 100,
+# beta-TCVAE beta 10) on every backend; tens of minutes on a 2-core CPU.
+test-long: venv
+	for b in jax tensorflow torch; do \
+	  KERAS_BACKEND=$$b $(PY) -m pytest -q -m long tests/long || exit 1; \
+	done
 
 test-fast: venv
-	KERAS_BACKEND=jax $(PYTEST) -m "not slow" tests
+	KERAS_BACKEND=jax $(PYTEST) -m "not slow and not long" tests
 
 demo: venv
 	KERAS_BACKEND=$${KERAS_BACKEND:-tensorflow} $(PY) examples/demo.py --out runs/demo
