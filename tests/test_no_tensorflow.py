@@ -32,3 +32,34 @@ def test_training_without_tensorflow(backend):
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert f"OK {backend}" in out.stdout
+
+
+MISSING = r"""
+import sys
+for name in ("tensorflow", "tensorflow_datasets", "keras_tuner"):
+    sys.modules[name] = None
+import keras_factorvae as kfv
+data = kfv.datasets.load("dsprites")
+for what, call in [
+    ("tensorflow", lambda: data.as_dataset(batch_size=8)),
+    ("tuner", lambda: kfv.tuning),
+    ("tfds", lambda: kfv.datasets.load("shapes3d", source="tfds")),
+]:
+    try:
+        call()
+    except ImportError as error:
+        print(what, "->", error)
+    else:
+        raise SystemExit(f"{what}: no ImportError")
+"""
+
+
+def test_a_missing_extra_is_named():
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    out = subprocess.run([sys.executable, "-c", MISSING], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.splitlines()
+    assert len(lines) == 3, out.stdout
+    for line, extra in zip(lines, ("tensorflow", "tuner", "tfds")):
+        assert f"pip install 'keras-factorvae[{extra}]'" in line, line

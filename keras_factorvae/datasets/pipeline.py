@@ -231,8 +231,9 @@ def as_dataset(
     x, x2 = next(iter(ds))
     ```
     """
-    import tensorflow as tf
+    from keras_factorvae.extras import require
 
+    tf = require("tensorflow")
     plan = BatchPlan(
         dataset, batch_size, shuffle, seed, paired, steps_per_epoch
     )

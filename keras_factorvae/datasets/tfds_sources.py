@@ -103,8 +103,10 @@ def load_tfds(
         raise ValueError(
             f"Unknown tfds dataset {name!r}; known: {sorted(TFDS_FACTORS)}."
         )
-    import tensorflow as tf
-    import tensorflow_datasets as tfds
+    from keras_factorvae.extras import require
+
+    tfds = require("tensorflow_datasets")  # the [tfds] extra brings tensorflow too
+    tf = require("tensorflow")
 
     split = split or DEFAULT_SPLITS[name]
     if image_size == "default":

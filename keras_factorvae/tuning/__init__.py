@@ -13,7 +13,11 @@ installed). `import keras_factorvae` never imports this sub-package; it loads
 on first access of `keras_factorvae.tuning`.
 """
 
-from keras_factorvae.tuning.distributed import configure_gpu_memory
+from keras_factorvae.extras import require as _require
+
+_require("keras_tuner")
+
+from keras_factorvae.tuning.distributed import configure_gpu_memory  # noqa: E402
 from keras_factorvae.tuning.distributed import is_chief
 from keras_factorvae.tuning.distributed import is_worker
 from keras_factorvae.tuning.distributed import serve_oracle
