@@ -1,0 +1,456 @@
+"""Our FactorVAE against an independent PyTorch twin, scored by the same metrics.
+
+Trains `keras_factorvae.FactorVAE(latent_dim=10, input_shape=(64, 64, 1),
+preset="conv_paper", gamma=..., discriminator_layers=6)` with the default
+`compile()` (on whatever `KERAS_BACKEND` says) and the plain-PyTorch twin of
+`benchmarks/twin_torch.py` for the same number of steps on the same batches,
+for every seed, and scores both with the same code:
+
+- held-out reconstruction and KL: the same 1024 dSprites images for every run
+  (`RandomState(10000)`), codes sampled with the same noise
+  (`RandomState(10001)`), losses computed here in numpy from each model's
+  means, log-variances and decoder logits (sigmoid cross-entropy summed over
+  pixels and KL summed over dims, batch means: the training losses);
+- the discriminator's TC: `mean(D(z)[:, 0] - D(z)[:, 1])` of those codes;
+- `gaussian_tc_mean` and `mss_tc_sampled`: the two estimates of
+  `keras_factorvae.metrics.total_correlation_estimates`, computed exactly as
+  it does (2048 images and codes drawn with `RandomState(seed)`, MSS batches
+  of 256) from each model's means and log-variances;
+- `metrics.evaluate(..., metrics=("factor_vae_score", "mig"), seed=seed)`
+  with `reporting.metric_overrides(names, --metric-size)`: the twin's encoder
+  mean is wrapped as the representation function.
+
+Data order: both implementations train on batch `i` of epoch `e` of
+`data.as_py_dataset(batch_size=64, paired=True, seed=seed,
+steps_per_epoch=--epoch-steps)` (our batch plan: data, not model code); the
+twin draws its own initial weights, noise and permutations. Each model's own
+seed is the run's seed.
+
+Resumable per finished run: every `(impl, seed)` writes `runs/<impl>_seed<k>.json`
+under `--out` when it has trained and been scored; a rerun skips the runs
+whose file exists (with the same settings; other settings stop the script).
+After every run, `twin_compare.json` (settings, runs, summary) and
+`twin_compare.md` (one row per run, then per implementation the mean and the
+min..max over seeds) are rewritten from the run files. Two processes may share
+one `--out` with disjoint `--impls` or `--seeds` (e.g. one per core).
+
+The full comparison (>= 5000 steps, 2 seeds), one core:
+
+    KERAS_BACKEND=tensorflow TF_CPP_MIN_LOG_LEVEL=3 OMP_NUM_THREADS=1 \\
+      taskset -c 0 .venv/bin/python benchmarks/twin_compare.py \\
+      --out runs/twin --steps 5000 --seeds 0 1 --threads 1
+
+Smoke test (minutes): `--out runs/twin_smoke --steps 200 --metric-size tiny`.
+"""
+
+import argparse
+import glob
+import importlib.util
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HELD_OUT_SEED = 10_000
+IMPLS = ("ours", "twin")
+
+# (key, markdown title) of the table's columns.
+COLUMNS = (
+    ("steady_steps_per_second", "steps/s"),
+    ("steps_per_cpu_second", "steps/CPU s"),
+    ("reconstruction_loss", "recon (held out)"),
+    ("kl_loss", "KL (held out)"),
+    ("gaussian_tc_mean", "TC Gauss (means)"),
+    ("mss_tc_sampled", "TC MSS (samples)"),
+    ("discriminator_tc", "TC (discriminator)"),
+    ("factor_vae_score.eval_accuracy", "FactorVAE score"),
+    ("mig.discrete_mig", "MIG"),
+)
+
+# Settings a finished run must share with the present invocation.
+RUN_SETTINGS = ("steps", "gamma", "batch_size", "epoch_steps", "metric_size",
+                "metrics", "held_out", "tc_points", "init")
+
+
+def load_twin():
+    """benchmarks/twin_torch.py as a module (benchmarks is no package)."""
+    spec = importlib.util.spec_from_file_location(
+        "twin_torch", os.path.join(HERE, "twin_torch.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _write_json(data, path):
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=1)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------
+# One interface over both implementations, numpy in and out
+# --------------------------------------------------------------------------
+
+class OursAdapter:
+    def __init__(self, model):
+        self.model = model
+
+    def stats(self, x):
+        from keras import ops
+
+        mean, logvar = self.model.encode_stats(x)
+        return ops.convert_to_numpy(mean), ops.convert_to_numpy(logvar)
+
+    def decoder_logits(self, z):
+        from keras import ops
+
+        return ops.convert_to_numpy(self.model.decoder(z.astype("float32")))
+
+    def discriminator_logits(self, z):
+        from keras import ops
+
+        return ops.convert_to_numpy(self.model.discriminator(z.astype("float32")))
+
+    @property
+    def representation(self):
+        return self.model  # metrics.evaluate calls its `encode`
+
+
+class TwinAdapter:
+    def __init__(self, twin):
+        self.twin = twin
+
+    def stats(self, x):
+        return self.twin.encode_stats(x)
+
+    def decoder_logits(self, z):
+        return self.twin.decode_logits(z)
+
+    def discriminator_logits(self, z):
+        return self.twin.discriminator_logits(z)
+
+    @property
+    def representation(self):
+        return self.twin.encode
+
+
+def _stats_in_batches(adapter, x, batch_size=256):
+    means, logvars = [], []
+    for s in range(0, len(x), batch_size):
+        m, lv = adapter.stats(x[s : s + batch_size])
+        means.append(np.asarray(m, np.float64))
+        logvars.append(np.asarray(lv, np.float64))
+    return np.concatenate(means), np.concatenate(logvars)
+
+
+def held_out_terms(adapter, data, n=1024, batch_size=256):
+    """Reconstruction, KL and discriminator TC on the shared held-out set."""
+    x = data.sample_observations(n, np.random.RandomState(HELD_OUT_SEED))
+    mean, logvar = _stats_in_batches(adapter, x, batch_size)
+    eps = np.random.RandomState(HELD_OUT_SEED + 1).standard_normal(mean.shape)
+    z = (mean + np.exp(0.5 * logvar) * eps).astype("float32")
+    recon, tc = [], []
+    for s in range(0, n, batch_size):
+        logits = np.asarray(adapter.decoder_logits(z[s : s + batch_size]),
+                            np.float64)
+        target = x[s : s + batch_size].astype(np.float64)
+        per_pixel = np.logaddexp(0.0, logits) - logits * target
+        recon.append(per_pixel.reshape(len(target), -1).sum(1))
+        d = np.asarray(adapter.discriminator_logits(z[s : s + batch_size]),
+                       np.float64)
+        tc.append(d[:, 0] - d[:, 1])
+    kl = 0.5 * (mean ** 2 + np.exp(logvar) - logvar - 1.0)
+    return {"reconstruction_loss": float(np.mean(np.concatenate(recon))),
+            "kl_loss": float(np.mean(kl.sum(1))),
+            "discriminator_tc": float(np.mean(np.concatenate(tc)))}
+
+
+def tc_estimates(adapter, data, num_points=2048, batch_size=256, seed=0):
+    """`metrics.total_correlation_estimates`, from an adapter's statistics.
+
+    The same images, noise and arithmetic: for our model it returns the same
+    numbers as `total_correlation_estimates(model, data, ...)` (tested).
+    """
+    from keras import ops
+
+    from keras_factorvae.metrics.total_correlation import gaussian_total_correlation
+    from keras_factorvae.models.beta_tcvae import total_correlation
+
+    if num_points % batch_size:
+        raise ValueError("num_points must be a multiple of batch_size")
+    rng = np.random.RandomState(seed)
+    x = data.sample_observations(num_points, rng)
+    mean, logvar = _stats_in_batches(adapter, x, batch_size)
+    z = mean + np.exp(0.5 * logvar) * rng.standard_normal(mean.shape)
+    mss = [
+        float(ops.convert_to_numpy(total_correlation(
+            z[s : s + batch_size].astype("float32"),
+            mean[s : s + batch_size].astype("float32"),
+            logvar[s : s + batch_size].astype("float32"),
+            estimator="mss", dataset_size=data.num_examples)))
+        for s in range(0, num_points, batch_size)
+    ]
+    cov = np.cov(mean, rowvar=False)
+    return {"gaussian_tc_mean": float(gaussian_total_correlation(cov)),
+            "mss_tc_sampled": float(np.mean(mss))}
+
+
+def score(adapter, data, seed, args):
+    from keras_factorvae import metrics
+    from keras_factorvae import reporting
+
+    start = time.time()
+    row = held_out_terms(adapter, data, n=args.held_out)
+    row.update(tc_estimates(adapter, data, num_points=args.tc_points, seed=seed))
+    names = tuple(args.metrics)
+    row.update(metrics.evaluate(
+        adapter.representation, data, metrics=names, seed=seed,
+        **reporting.metric_overrides(names, args.metric_size)))
+    row["metric_seconds"] = round(time.time() - start, 1)
+    return row
+
+
+# --------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------
+
+def _epochs(args):
+    epoch_steps = min(args.epoch_steps, args.steps)
+    if args.steps % epoch_steps:
+        sys.exit(f"--steps ({args.steps}) must be a multiple of --epoch-steps "
+                 f"({epoch_steps})")
+    return epoch_steps, args.steps // epoch_steps
+
+
+def train_ours(data, seed, args):
+    """Trains our FactorVAE; returns (adapter, timing, last logs)."""
+    from keras_factorvae import FactorVAE
+    from keras_factorvae import reporting
+
+    epoch_steps, epochs = _epochs(args)
+    reporting.set_random_seed(seed)
+    model = FactorVAE(latent_dim=10, input_shape=(64, 64, 1),
+                      preset="conv_paper", gamma=args.gamma,
+                      discriminator_layers=6, seed=seed)
+    model.compile()
+    ds = data.as_py_dataset(batch_size=args.batch_size, paired=True, seed=seed,
+                            steps_per_epoch=epoch_steps)
+    times, logs = [], {}
+    for epoch in range(epochs):
+        ds.epoch = epoch
+        start, cpu = time.time(), time.process_time()
+        history = model.fit(ds, epochs=1, verbose=0, shuffle=False)
+        times.append((time.time() - start, time.process_time() - cpu))
+        logs = {k: float(v[-1]) for k, v in history.history.items()}
+        _progress("ours", seed, (epoch + 1) * epoch_steps, times, logs)
+    return OursAdapter(model), _timing(times, epoch_steps), logs
+
+
+def train_twin(data, seed, args, twin_module):
+    """Trains the twin, epoch by epoch on the same batch plan."""
+    epoch_steps, epochs = _epochs(args)
+    twin = twin_module.TwinFactorVAE(latent_dim=10, gamma=args.gamma,
+                                     discriminator_layers=6, seed=seed,
+                                     init=args.init)
+    ds = data.as_py_dataset(batch_size=args.batch_size, paired=True, seed=seed,
+                            steps_per_epoch=epoch_steps)
+    times, logs = [], {}
+    for epoch in range(epochs):
+        ds.epoch = epoch
+        start, cpu = time.time(), time.process_time()
+        sums = {}
+        for index in range(epoch_steps):
+            x, x2 = ds[index]
+            for key, value in twin.train_step(x, x2).items():
+                sums[key] = sums.get(key, 0.0) + value
+        times.append((time.time() - start, time.process_time() - cpu))
+        # Means over the epoch, as Keras' `fit` logs them for ours.
+        logs = {key: value / epoch_steps for key, value in sums.items()}
+        if not all(np.isfinite(v) for v in logs.values()):
+            raise FloatingPointError(f"twin seed {seed}: non-finite loss {logs}")
+        _progress("twin", seed, (epoch + 1) * epoch_steps, times, logs)
+    return TwinAdapter(twin), _timing(times, epoch_steps), logs
+
+
+def _timing(times, epoch_steps):
+    """Speeds from per-epoch `(wall, process CPU)` seconds.
+
+    `steps_per_cpu_second` (steps per second of this process's CPU time) is
+    what a quiet core would give a one-thread run; the wall-clock speeds
+    drop when other processes share the core. The `steady_` speeds leave out
+    the first epoch (tracing, compiling, warming up).
+    """
+    wall = [w for w, _ in times]
+    cpu = [c for _, c in times]
+    steady = slice(1, None) if len(times) > 1 else slice(None)
+    n_steady = len(wall[steady]) * epoch_steps
+    return {"train_seconds": round(sum(wall), 1),
+            "train_cpu_seconds": round(sum(cpu), 1),
+            "steps_per_second": len(wall) * epoch_steps / sum(wall),
+            "steady_steps_per_second": n_steady / sum(wall[steady]),
+            "steps_per_cpu_second": n_steady / sum(cpu[steady])}
+
+
+def _progress(impl, seed, step, times, logs):
+    wall = sum(w for w, _ in times)
+    cpu = sum(c for _, c in times)
+    print(f"[{impl} seed {seed}] step {step}: epoch means loss "
+          f"{logs.get('loss', 0):.1f}, tc {logs.get('tc_loss', 0):.3f}; "
+          f"{step / wall:.2f} steps/s "
+          f"({step / cpu:.2f} per CPU second)", flush=True)
+
+
+# --------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------
+
+def summarise(rows):
+    """Per implementation: mean, min and max over seeds of every column."""
+    out = {}
+    for impl in sorted({r["impl"] for r in rows}):
+        mine = [r for r in rows if r["impl"] == impl]
+        out[impl] = {"seeds": sorted(r["seed"] for r in mine)}
+        for key, _ in COLUMNS:
+            values = [r[key] for r in mine if isinstance(r.get(key), (int, float))]
+            if values:
+                out[impl][key] = {"mean": float(np.mean(values)),
+                                  "min": float(np.min(values)),
+                                  "max": float(np.max(values))}
+    return out
+
+
+def _cell(value):
+    return f"{value:.3f}" if isinstance(value, (int, float)) else ""
+
+
+def write_tables(out, settings):
+    rows = []
+    for path in sorted(glob.glob(os.path.join(out, "runs", "*.json"))):
+        with open(path) as f:
+            rows.append(json.load(f))
+    rows.sort(key=lambda r: (r["impl"], r["seed"]))
+    summary = summarise(rows)
+    _write_json({"settings": settings, "runs": rows, "summary": summary},
+                os.path.join(out, "twin_compare.json"))
+    head = "| impl | seed | steps | " + " | ".join(t for _, t in COLUMNS) + " |\n"
+    rule = "|---|---|---|" + "---|" * len(COLUMNS) + "\n"
+    lines = [f"Backend of ours: {settings['backend']}; gamma "
+             f"{settings['gamma']}; metric size {settings['metric_size']}.\n\n",
+             head, rule]
+    for r in rows:
+        cells = [_cell(r.get(k)) for k, _ in COLUMNS]
+        lines.append(f"| {r['impl']} | {r['seed']} | {r['steps']} | "
+                     + " | ".join(cells) + " |\n")
+    lines += ["\nMean and min..max over seeds:\n\n",
+              "| impl | seeds | " + " | ".join(t for _, t in COLUMNS) + " |\n",
+              "|---|---|" + "---|" * len(COLUMNS) + "\n"]
+    for impl, s in summary.items():
+        cells = [f"{s[k]['mean']:.3f} ({s[k]['min']:.3f}..{s[k]['max']:.3f})"
+                 if k in s else "" for k, _ in COLUMNS]
+        seeds = ",".join(str(x) for x in s["seeds"])
+        lines.append(f"| {impl} | {seeds} | " + " | ".join(cells) + " |\n")
+    with open(os.path.join(out, "twin_compare.md"), "w") as f:
+        f.writelines(lines)
+    return rows
+
+
+# --------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------
+
+def configure_threads(threads):
+    """Intra/inter-op threads of TensorFlow (before any op) and torch."""
+    if not threads:
+        return
+    import keras
+    import torch
+
+    torch.set_num_threads(threads)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="runs/twin")
+    parser.add_argument("--steps", type=int, default=5000)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--impls", nargs="+", choices=IMPLS, default=list(IMPLS))
+    parser.add_argument("--gamma", type=float, default=35.0)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--epoch-steps", type=int, default=1000,
+                        help="steps per epoch of the batch plan (one fit call)")
+    parser.add_argument("--metric-size", default="small")
+    parser.add_argument("--metrics", nargs="+", default=["factor_vae_score", "mig"])
+    parser.add_argument("--held-out", type=int, default=1024)
+    parser.add_argument("--tc-points", type=int, default=2048)
+    parser.add_argument("--init", choices=("glorot", "torch"), default="glorot",
+                        help="the twin's initialisation (glorot: Keras' default)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="intra-op threads of TensorFlow and torch; 0: default")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # keras_factorvae first: it picks TensorFlow's CPU kernels (oneDNN)
+    # before Keras imports TensorFlow.
+    import keras_factorvae  # noqa: F401
+    import keras
+
+    configure_threads(args.threads)
+    from keras_factorvae import datasets
+    from keras_factorvae import reporting
+
+    twin_module = load_twin()
+    settings = {k: v for k, v in vars(args).items()
+                if k in RUN_SETTINGS}
+    settings["backend"] = keras.backend.backend()
+    runs_dir = os.path.join(args.out, "runs")
+    os.makedirs(runs_dir, exist_ok=True)
+    data = datasets.load("dsprites")
+    for seed in args.seeds:
+        for impl in args.impls:
+            path = os.path.join(runs_dir, f"{impl}_seed{seed}.json")
+            if os.path.exists(path):
+                with open(path) as f:
+                    done = json.load(f)
+                changed = sorted(k for k in RUN_SETTINGS
+                                 if done["settings"].get(k) != settings[k])
+                if changed:
+                    sys.exit(f"{path} was run with other {changed}; choose "
+                             "another --out")
+                print(f"[{impl} seed {seed}] done, skipped", flush=True)
+                continue
+            if impl == "ours":
+                adapter, timing, logs = train_ours(data, seed, args)
+            else:
+                adapter, timing, logs = train_twin(data, seed, args, twin_module)
+            # The training losses averaged over the last epoch (both).
+            row = {"impl": impl, "seed": seed, "steps": args.steps, **timing,
+                   "last_epoch_train_logs": logs}
+            row.update(score(adapter, data, seed, args))
+            row["settings"] = settings
+            _write_json(reporting.json_safe(row), path)
+            write_tables(args.out, settings)
+            print(f"[{impl} seed {seed}] FactorVAE score "
+                  f"{row.get('factor_vae_score.eval_accuracy')}, MIG "
+                  f"{row.get('mig.discrete_mig')}, "
+                  f"{timing['steady_steps_per_second']:.2f} steps/s, "
+                  f"{timing['steps_per_cpu_second']:.2f} per CPU second",
+                  flush=True)
+            del adapter
+            if impl == "ours":
+                keras.backend.clear_session()
+    return write_tables(args.out, settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""The independent PyTorch twin (benchmarks/twin_torch.py) and its comparison.
+
+The twin is loaded from the repository path (benchmarks is no package). It
+must permute every latent column on its own, keep its two updates apart, and
+have exactly the parameters of our `conv_paper` FactorVAE.
+"""
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(ROOT, "benchmarks", f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def twin_torch():
+    torch.set_num_threads(1)
+    return _load("twin_torch")
+
+
+@pytest.fixture(scope="module")
+def batches():
+    rng = np.random.RandomState(0)
+    shape = (16, 64, 64, 1)
+    return ((rng.rand(*shape) > 0.5).astype("float32"),
+            (rng.rand(*shape) > 0.5).astype("float32"))
+
+
+def _snapshot(*modules):
+    return [p.detach().clone() for m in modules for p in m.parameters()]
+
+
+def _unchanged(before, *modules):
+    after = [p.detach() for m in modules for p in m.parameters()]
+    return all(torch.equal(a, b) for a, b in zip(before, after))
+
+
+def _all_changed(before, *modules):
+    after = [p.detach() for m in modules for p in m.parameters()]
+    return all(not torch.equal(a, b) for a, b in zip(before, after))
+
+
+def test_permute_dims_shuffles_each_column_independently(twin_torch):
+    batch, dims = 64, 10
+    z = torch.arange(batch * dims, dtype=torch.float32).reshape(batch, dims)
+    generator = torch.Generator().manual_seed(0)
+    perm = twin_torch.permute_dims(z, generator)
+    assert perm.shape == z.shape
+    # Every column holds exactly its own values, in another order.
+    for j in range(dims):
+        assert torch.equal(torch.sort(perm[:, j]).values, z[:, j])
+        assert not torch.equal(perm[:, j], z[:, j])
+    # The columns are shuffled by different permutations (a row-wise or a
+    # shared permutation would keep the rows of z together).
+    rows = (perm - perm[:, :1]).numpy()
+    assert not np.all(rows == np.arange(dims)[None, :])
+    orders = {tuple(torch.argsort(perm[:, j]).tolist()) for j in range(dims)}
+    assert len(orders) == dims
+    # The input is left alone.
+    assert torch.equal(z, torch.arange(batch * dims, dtype=torch.float32)
+                       .reshape(batch, dims))
+
+
+def test_updates_do_not_leak(twin_torch, batches):
+    model = twin_torch.TwinFactorVAE(gamma=35.0, seed=0)
+    x, x2 = (model.to_torch(b) for b in batches)
+    # A first full step, so that both Adams have state and a leak would show
+    # even through a zero first moment.
+    model.train_step(x, x2)
+
+    d_before = _snapshot(model.discriminator)
+    vae_before = _snapshot(model.encoder, model.decoder)
+    z, _ = model.vae_update(x)
+    assert _unchanged(d_before, model.discriminator)
+    assert all(p.grad is None for p in model.discriminator.parameters())
+    assert float(model.d_optimizer.state_dict()["state"][0]["step"]) == 1.0
+    assert _all_changed(vae_before, model.encoder, model.decoder)
+
+    vae_before = _snapshot(model.encoder, model.decoder)
+    d_before = _snapshot(model.discriminator)
+    vae_steps = float(model.vae_optimizer.state_dict()["state"][0]["step"])
+    model.discriminator_update(x2, z)
+    assert _unchanged(vae_before, model.encoder, model.decoder)
+    assert all(p.grad is None for p in model.encoder.parameters())
+    assert float(model.vae_optimizer.state_dict()["state"][0]["step"]) == vae_steps
+    assert _all_changed(d_before, model.discriminator)
+    assert float(model.d_optimizer.state_dict()["state"][0]["step"]) == 2.0
+
+
+def test_train_step_logs_and_losses_match_ours(twin_torch, batches):
+    from keras import ops
+
+    from keras_factorvae import losses
+
+    model = twin_torch.TwinFactorVAE(gamma=10.0, seed=1)
+    logs = model.train_step(*batches)
+    assert set(logs) == {"loss", "reconstruction_loss", "kl_loss", "tc_loss",
+                         "discriminator_loss", "discriminator_accuracy"}
+    assert all(np.isfinite(v) for v in logs.values())
+    rng = np.random.RandomState(2)
+    x = (rng.rand(4, 8, 8, 1) > 0.5).astype("float32")
+    logits = rng.randn(4, 8, 8, 1).astype("float32") * 3
+    mean, logvar = rng.randn(4, 5).astype("float32"), rng.randn(4, 5).astype("float32")
+    d_real, d_perm = rng.randn(4, 2).astype("float32"), rng.randn(4, 2).astype("float32")
+    pairs = [
+        (twin_torch.reconstruction_loss(torch.tensor(x), torch.tensor(logits)),
+         losses.bernoulli_reconstruction(x, logits)),
+        (twin_torch.kl_loss(torch.tensor(mean), torch.tensor(logvar)),
+         losses.gaussian_kl(mean, logvar)),
+        (twin_torch.discriminator_loss(torch.tensor(d_real), torch.tensor(d_perm)),
+         losses.discriminator_cross_entropy(d_real, d_perm)),
+        (twin_torch.density_ratio_tc(torch.tensor(d_real)),
+         losses.density_ratio_tc(d_real)),
+    ]
+    for theirs, ours in pairs:
+        np.testing.assert_allclose(float(theirs), float(ops.convert_to_numpy(ours)),
+                                   rtol=1e-5)
+
+
+def test_parameter_counts_equal_ours_conv_paper(twin_torch):
+    import keras_factorvae as kfv
+
+    ours = kfv.FactorVAE(latent_dim=10, input_shape=(64, 64, 1),
+                         preset="conv_paper", gamma=35.0, discriminator_layers=6)
+    twin = twin_torch.TwinFactorVAE(latent_dim=10, discriminator_layers=6)
+    for mine, theirs in ((ours.encoder, twin.encoder), (ours.decoder, twin.decoder),
+                         (ours.discriminator, twin.discriminator)):
+        assert mine.count_params() == twin_torch.count_parameters(theirs)
+        # Layer by layer, too (weights' sizes in order).
+        keras_sizes = [int(np.prod(w.shape)) for w in mine.weights]
+        torch_sizes = [p.numel() for p in theirs.parameters()]
+        assert keras_sizes == torch_sizes
+    # Shapes of the outputs.
+    mean, logvar = twin.encode_stats(np.zeros((3, 64, 64, 1), "float32"))
+    assert mean.shape == logvar.shape == (3, 10)
+    assert twin.decode_logits(np.zeros((3, 10), "float32")).shape == (3, 64, 64, 1)
+    assert twin.discriminator_logits(np.zeros((3, 10))).shape == (3, 2)
+
+
+def test_compare_tc_estimates_equal_the_library_for_ours():
+    import keras_factorvae as kfv
+    from keras_factorvae import metrics
+
+    compare = _load("twin_compare")
+    data = kfv.datasets.load("dsprites")
+    model = kfv.FactorVAE(latent_dim=4, input_shape=(64, 64, 1),
+                          preset="conv_paper", discriminator_units=8,
+                          discriminator_layers=1, seed=0)
+    ours = compare.tc_estimates(compare.OursAdapter(model), data,
+                                num_points=256, batch_size=128, seed=3)
+    ref = metrics.total_correlation_estimates(model, data, num_points=256,
+                                              batch_size=128, seed=3)
+    assert ours.keys() == ref.keys()
+    for key in ref:
+        np.testing.assert_allclose(ours[key], ref[key], rtol=1e-5)
+    terms = compare.held_out_terms(compare.OursAdapter(model), data, n=64,
+                                   batch_size=32)
+    assert set(terms) == {"reconstruction_loss", "kl_loss", "discriminator_tc"}
+    assert all(np.isfinite(v) for v in terms.values())
