@@ -737,7 +737,7 @@ def build_parser():
         "per value) take days on a CPU: scale with --steps and --seeds.")
     p.add_argument("experiment", nargs="?", choices=tuple(EXPERIMENTS),
                    help="a one-parameter sweep; without it, the study of "
-                   "issue 10: FactorVAE (gammas from --values, default 10 35) "
+                   "FactorVAE (gammas from --values, default 10 35) "
                    "vs beta-VAE (beta 4) vs VAE with every metric, written to "
                    "--out (default runs/repro); see keras_factorvae.reproduce")
     p.add_argument("--list", action="store_true", help="list experiments")

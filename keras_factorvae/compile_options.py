@@ -1,6 +1,6 @@
 """XLA compiler options for the JAX backend's compiled steps.
 
-Recent XLA:CPU releases (jaxlib 0.10 here) hand every convolution to the
+Recent XLA:CPU releases (jaxlib 0.10 and later) hand every convolution to the
 YNNPACK library by default. For the convolutions of the conv presets at
 batch 64 this was slower than XLA's own (Eigen) convolutions: with YNNPACK
 left out of the convolutions, a FactorVAE step ran 23% faster (8.4 vs 6.8
