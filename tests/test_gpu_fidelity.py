@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNS = ("factorvae_gamma35", "beta_vae_beta4")
 TINY = ["--steps", "10", "--eval-every", "10", "--checkpoint-every", "10",
@@ -27,6 +29,7 @@ def _load_fidelity():
     return module
 
 
+@pytest.mark.slow
 def test_shell_script_writes_the_tables_of_both_runs(tmp_path):
     block = tmp_path / "no_tensorflow"
     block.mkdir()
