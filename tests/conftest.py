@@ -19,3 +19,38 @@ def binary_images():
         return (rng.rand(n, *shape) > 0.5).astype("float32")
 
     return make
+
+
+def kill_after_backup(command, state_path, step, env=None, cwd=None,
+                       timeout=300):
+    """Starts `command`, SIGKILLs it once `state_path` records `step` or later.
+
+    `state_path` is a backup's `state.json` (`keras_factorvae.runs.backup`);
+    the kill lands wherever the process then is, mid-step included.
+    """
+    import json
+    import signal
+    import subprocess
+    import time
+
+    process = subprocess.Popen(command, env=env, cwd=cwd,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + timeout
+    try:
+        while True:
+            assert process.poll() is None, process.stderr.read()[-3000:]
+            assert time.time() < deadline, f"no backup of step {step} in time"
+            try:
+                if json.loads(state_path.read_text())["step"] >= step:
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stderr.close()
+

@@ -7,16 +7,15 @@ they share one JAX compilation cache so only the first one compiles.
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from keras_factorvae import cli
+from tests.conftest import kill_after_backup
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--latent-dim", "3", "--discriminator-units", "16",
@@ -182,31 +181,6 @@ def test_tfds_data_missing_is_surfaced(tmp_path, capsys, monkeypatch):
 # === A training run, killed and resumed (two subprocesses) ===
 
 
-def _kill_at_step(args, env, out, step, timeout=240):
-    """Starts `train` and SIGKILLs it once its backup has passed `step`."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "keras_factorvae", *map(str, args)], env=env,
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    state = out / "backup" / "state.json"
-    deadline = time.time() + timeout
-    try:
-        while True:
-            assert process.poll() is None, process.stderr.read()[-3000:]
-            assert time.time() < deadline, f"no backup of step {step} in time"
-            try:
-                if json.loads(state.read_text())["step"] >= step:
-                    break
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.005)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.stderr.close()
-
-
 @pytest.fixture(scope="module")
 def resumed_run(cli_env, tmp_path_factory):
     """`train` SIGKILLed mid-epoch at a random step, then rerun.
@@ -222,7 +196,9 @@ def resumed_run(cli_env, tmp_path_factory):
             "--backup-every", "3", "--metric-size", "tiny", "--metrics", "mig",
             "factor_vae_score", "--out", out]
     kill_after = int(np.random.default_rng().integers(21, 37))
-    _kill_at_step(args, cli_env, out, kill_after)
+    kill_after_backup([sys.executable, "-m", "keras_factorvae", *map(str, args)],
+                      out / "backup" / "state.json", kill_after, env=cli_env,
+                      cwd=ROOT)
     # Killed during training: a backup and no final model.
     assert not (out / "model.keras").exists()
     step = json.loads((out / "backup" / "state.json").read_text())["step"]

@@ -2,15 +2,14 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
 from keras_factorvae.reproduce import run_study
+from tests.conftest import kill_after_backup
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -68,26 +67,8 @@ def test_killed_study_resumes_as_if_never_stopped(tmp_path):
     killed = tmp_path / "killed"
     state = killed / "models" / "fvae_seed0" / "backup" / "state.json"
     kill_after = int(np.random.default_rng().integers(11, 20))
-    process = subprocess.Popen([sys.executable, str(script), str(killed)],
-                               env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 300
-    try:
-        while True:
-            assert process.poll() is None, process.stderr.read()[-3000:]
-            assert time.time() < deadline, "no backup in time"
-            try:
-                if json.loads(state.read_text())["step"] >= kill_after:
-                    break
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.005)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.stderr.close()
+    kill_after_backup([sys.executable, str(script), str(killed)], state,
+                      kill_after, env=env)
     step = json.loads(state.read_text())["step"]
     assert step % 10, step  # killed mid-epoch
     study(killed)
