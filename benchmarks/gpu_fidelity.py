@@ -62,7 +62,6 @@ a CPU (tests/test_gpu_fidelity.py does this at a tiny budget):
 """
 
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
@@ -76,15 +75,8 @@ DEFAULT_FIDELITY_RUNS = ("factorvae_gamma35", "beta_vae_beta4")
 MERGE_RESERVE = 20.0  # seconds the parent keeps for merging and plotting
 
 
-def load_learning_curve():
-    spec = importlib.util.spec_from_file_location(
-        "learning_curve", os.path.join(HERE, "learning_curve.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-lc = load_learning_curve()
+sys.path.insert(0, HERE)
+import learning_curve as lc  # noqa: E402  (a sibling script)
 
 
 def parse_args(argv=None):
@@ -214,7 +206,7 @@ def run_study(args):
 
     from keras_factorvae import datasets
 
-    lc._configure_threads(args.threads)
+    lc.configure_threads(args.threads)
     out = args.out
     os.makedirs(out, exist_ok=True)
     runs = [r for r in lc.DEFAULT_RUNS if r[0] in args.runs]

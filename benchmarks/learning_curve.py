@@ -192,7 +192,8 @@ def write_outputs(out, rows, runs):
     plt.close(fig)
 
 
-def _configure_threads(threads):
+def configure_threads(threads):
+    """Intra- and inter-op threads of TensorFlow or torch, before any op."""
     import keras
 
     if not threads:
@@ -237,7 +238,7 @@ def run_study(args):
 
     from keras_factorvae import datasets
 
-    _configure_threads(args.threads)
+    configure_threads(args.threads)
     out = args.out
     os.makedirs(out, exist_ok=True)
     runs = [r for r in DEFAULT_RUNS if args.runs is None or r[0] in args.runs]

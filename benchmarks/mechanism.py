@@ -30,6 +30,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from learning_curve import configure_threads  # noqa: E402  (a sibling script)
+
 COLUMNS = (
     ("gamma", "gamma", "{:g}"),
     ("steps", "steps", "{:d}"),
@@ -113,22 +116,6 @@ def write_table(path, rows):
                 fmt.format(row[key]) for key, _, fmt in COLUMNS) + " |\n")
 
 
-def _configure_threads(threads):
-    """Intra- and inter-op threads, before the backend runs any op."""
-    import keras
-
-    if not threads:
-        return
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    elif keras.backend.backend() == "torch":
-        import torch
-
-        torch.set_num_threads(threads)
-
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -160,7 +147,7 @@ def main(argv=None):
     from keras_factorvae.bench import machine_info
 
     args = parse_args(argv)
-    _configure_threads(args.threads)
+    configure_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     json_path = os.path.join(args.out, "mechanism.json")
     settings = {k: v for k, v in vars(args).items() if k not in ("out", "gammas")}

@@ -45,7 +45,6 @@ Smoke test (minutes): `--out runs/twin_smoke --steps 200 --metric-size tiny`.
 
 import argparse
 import glob
-import importlib.util
 import json
 import os
 import sys
@@ -54,6 +53,7 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)  # the sibling scripts: twin_torch, learning_curve
 HELD_OUT_SEED = 10_000
 IMPLS = ("ours", "twin")
 
@@ -76,12 +76,10 @@ RUN_SETTINGS = ("steps", "gamma", "batch_size", "epoch_steps", "metric_size",
 
 
 def load_twin():
-    """benchmarks/twin_torch.py as a module (benchmarks is no package)."""
-    spec = importlib.util.spec_from_file_location(
-        "twin_torch", os.path.join(HERE, "twin_torch.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """benchmarks/twin_torch.py (a sibling script, imported on first use)."""
+    import twin_torch
+
+    return twin_torch
 
 
 def _write_json(data, path):
@@ -170,33 +168,11 @@ def held_out_terms(adapter, data, n=1024, batch_size=256):
 
 
 def tc_estimates(adapter, data, num_points=2048, batch_size=256, seed=0):
-    """`metrics.total_correlation_estimates`, from an adapter's statistics.
+    """`metrics.total_correlation_estimates` from an adapter's statistics."""
+    from keras_factorvae.metrics import total_correlation_estimates
 
-    The same images, noise and arithmetic: for our model it returns the same
-    numbers as `total_correlation_estimates(model, data, ...)` (tested).
-    """
-    from keras import ops
-
-    from keras_factorvae.metrics.total_correlation import gaussian_total_correlation
-    from keras_factorvae.models.beta_tcvae import total_correlation
-
-    if num_points % batch_size:
-        raise ValueError("num_points must be a multiple of batch_size")
-    rng = np.random.RandomState(seed)
-    x = data.sample_observations(num_points, rng)
-    mean, logvar = _stats_in_batches(adapter, x, batch_size)
-    z = mean + np.exp(0.5 * logvar) * rng.standard_normal(mean.shape)
-    mss = [
-        float(ops.convert_to_numpy(total_correlation(
-            z[s : s + batch_size].astype("float32"),
-            mean[s : s + batch_size].astype("float32"),
-            logvar[s : s + batch_size].astype("float32"),
-            estimator="mss", dataset_size=data.num_examples)))
-        for s in range(0, num_points, batch_size)
-    ]
-    cov = np.cov(mean, rowvar=False)
-    return {"gaussian_tc_mean": float(gaussian_total_correlation(cov)),
-            "mss_tc_sampled": float(np.mean(mss))}
+    return total_correlation_estimates(None, data, num_points, batch_size,
+                                       seed, stats_fn=adapter.stats)
 
 
 def score(adapter, data, seed, args):
@@ -366,15 +342,12 @@ def configure_threads(threads):
     """Intra/inter-op threads of TensorFlow (before any op) and torch."""
     if not threads:
         return
-    import keras
     import torch
 
     torch.set_num_threads(threads)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+    from learning_curve import configure_threads as configure
 
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    configure(threads)
 
 
 def parse_args(argv=None):

@@ -18,16 +18,20 @@ from keras_factorvae.metrics.unsupervised import gaussian_total_correlation
 
 
 def total_correlation_estimates(model, data, num_points=2048, batch_size=256,
-                                seed=0):
+                                seed=0, stats_fn=None):
     """Both TC estimates of `model`'s codes of `data`.
 
     Args:
-        model: a model of the zoo (`encode_stats`, `latent_dim`).
+        model: a model of the zoo (`encode_stats`, `latent_dim`); may be None
+            when `stats_fn` is given.
         data: a `GroundTruthData` (sampled with `seed`).
         num_points: images to encode (a multiple of `batch_size`).
         batch_size: minibatch size of the stratified estimate (it is biased
             downwards for small batches; compare models at one size).
         seed: seed of the sampled images and codes.
+        stats_fn: optional function mapping a batch of images to numpy
+            `(mean, logvar)`, for an encoder that is not a model of the zoo
+            (e.g. another framework's); default: `model.encode_stats`.
 
     Returns:
         Dict `{"gaussian_tc_mean": float, "mss_tc_sampled": float}` (nats).
@@ -46,13 +50,18 @@ def total_correlation_estimates(model, data, num_points=2048, batch_size=256,
             f"num_points ({num_points}) must be a multiple of batch_size "
             f"({batch_size})."
         )
+    if stats_fn is None:
+        def stats_fn(x):
+            mean, logvar = model.encode_stats(x)
+            return ops.convert_to_numpy(mean), ops.convert_to_numpy(logvar)
+
     rng = np.random.RandomState(seed)
     x = data.sample_observations(num_points, rng)
     means, logvars = [], []
     for start in range(0, num_points, batch_size):
-        mean, logvar = model.encode_stats(x[start : start + batch_size])
-        means.append(ops.convert_to_numpy(mean).astype("float64"))
-        logvars.append(ops.convert_to_numpy(logvar).astype("float64"))
+        mean, logvar = stats_fn(x[start : start + batch_size])
+        means.append(np.asarray(mean, dtype="float64"))
+        logvars.append(np.asarray(logvar, dtype="float64"))
     mean, logvar = np.concatenate(means), np.concatenate(logvars)
     z = mean + np.exp(0.5 * logvar) * rng.standard_normal(mean.shape)
     mss = [

@@ -77,7 +77,7 @@ class StepBackup(keras.callbacks.Callback):
         self.kind, self.amount = every
         self.step = int(start_step)
         self.steps_per_epoch = int(steps_per_epoch)
-        self._last_step = self.step
+        self._last_step = self.step  # the step of the last backup
         self._last_time = time.monotonic()
 
     def on_train_batch_end(self, batch, logs=None):
@@ -95,14 +95,14 @@ class StepBackup(keras.callbacks.Callback):
         self.save()
 
     def save(self):
-        if self.step == self._last_step and read_state(self.directory):
-            return
+        previous = read_state(self.directory)
+        if previous is not None and previous["step"] == self.step:
+            return  # this step is backed up already (the epoch's last batch)
         os.makedirs(self.directory, exist_ok=True)
         name = _weights_name(self.step)
         tmp = os.path.join(self.directory, "tmp_" + name)
         self.model.save_weights(tmp)
         os.replace(tmp, os.path.join(self.directory, name))
-        previous = read_state(self.directory)
         state_tmp = os.path.join(self.directory, STATE_FILE + ".tmp")
         metrics = {
             v.path: keras.ops.convert_to_numpy(v).tolist()

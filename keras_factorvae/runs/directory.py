@@ -10,12 +10,6 @@ from keras_factorvae.runs.config import RunError
 BACKUP = "backup"
 RUN_FILE = "run.json"
 MODEL_FILE = "model.keras"
-PICTURES = (
-    "traversal.png", "traversal.gif", "reconstructions.png", "samples.png",
-    "kl.png", "curves.png",
-)
-OUTPUTS = (MODEL_FILE, "history.csv", "history.json", "metrics.json", RUN_FILE,
-           "report.md", *PICTURES)
 
 
 def read_json(path):
@@ -27,16 +21,6 @@ def read_json(path):
         return None
     except (OSError, ValueError) as error:
         raise RunError(f"Cannot read {path}: {error}") from None
-
-
-def write_json(data, path):
-    """Writes `data` to `path` atomically (NaN as null)."""
-    from keras_factorvae import reporting
-
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(reporting.json_safe(data), f, indent=1)
-    os.replace(tmp, path)
 
 
 def backup_step(out):
@@ -57,7 +41,9 @@ def prepare(out, config, program="keras-factorvae"):
     previous = read_json(os.path.join(out, RUN_FILE))
     if config.overwrite:
         # Remove only what a run writes: `out` may hold other files.
-        for name in OUTPUTS:
+        outputs = (MODEL_FILE, "history.csv", "history.json", "metrics.json",
+                   RUN_FILE, "report.md", *reporting.PICTURES.values())
+        for name in outputs:
             if os.path.exists(os.path.join(out, name)):
                 os.remove(os.path.join(out, name))
         for name in (BACKUP, "traversals", "logs"):

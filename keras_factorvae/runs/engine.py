@@ -82,11 +82,12 @@ def _callbacks(config, out, train, data, start_step):
         step = start_step
 
         def on_train_batch_end(self, batch, logs=None):
-            StepLimit.step += 1
-            if StepLimit.step >= config.steps:
+            self.step += 1
+            if self.step >= config.steps:
                 self.model.stop_training = True
 
-    callbacks = [EpochSync(), StepLimit()]
+    limit = StepLimit()
+    callbacks = [EpochSync(), limit]
     if config.metrics_every:
         callbacks.append(EpochMetrics(
             data, config.metrics or ("mig",), config.metrics_every,
@@ -105,7 +106,7 @@ def _callbacks(config, out, train, data, start_step):
     callbacks.append(backup.StepBackup(
         os.path.join(out, run_dir.BACKUP), parse_backup_every(config.backup_every),
         start_step, config.steps_per_epoch))
-    return callbacks, StepLimit
+    return callbacks, limit
 
 
 def _build(config, data):
@@ -193,7 +194,7 @@ def train(config, out):
         "command": config.command,
         "train_seconds": previous.get("train_seconds", 0.0) if start_step else 0.0,
     }
-    run_dir.write_json(record, os.path.join(out, run_dir.RUN_FILE))
+    reporting.write_json(record, os.path.join(out, run_dir.RUN_FILE))
     if start_step:
         epoch, batch = divmod(start_step, config.steps_per_epoch)
         print(f"Resuming {out} from step {start_step} of {config.steps} "
@@ -215,12 +216,12 @@ def train(config, out):
     model.save(tmp)
     os.replace(tmp, os.path.join(out, run_dir.MODEL_FILE))
     history = merge_history(os.path.join(out, "history.csv"))
-    run_dir.write_json(history, os.path.join(out, "history.json"))
+    reporting.write_json(history, os.path.join(out, "history.json"))
     shutil.rmtree(backup_path, ignore_errors=True)
     epochs_done = len(history.get("epoch", []))
     record.update(status="finished", epochs_done=epochs_done,
                   steps_done=min(config.steps, epochs_done * config.steps_per_epoch))
-    run_dir.write_json(record, os.path.join(out, run_dir.RUN_FILE))
+    reporting.write_json(record, os.path.join(out, run_dir.RUN_FILE))
 
     scores = None
     metrics = (config.metrics if config.metrics is not None
@@ -231,7 +232,7 @@ def train(config, out):
                   f"{config.metric_size})...")
         scores = reporting.json_safe(compute_metrics(
             model, data, metrics, config.metric_size, config.seed))
-        run_dir.write_json(scores, os.path.join(out, "metrics.json"))
+        reporting.write_json(scores, os.path.join(out, "metrics.json"))
     record["metrics"] = list(metrics)
     record["metric_size"] = config.metric_size
     if config.pictures:
@@ -241,7 +242,7 @@ def train(config, out):
         )
         record["inactive_dims"] = pictures["traversal_info"]["inactive"]
         _write_report(out, record, scores, pictures)
-    run_dir.write_json(record, os.path.join(out, run_dir.RUN_FILE))
+    reporting.write_json(record, os.path.join(out, run_dir.RUN_FILE))
     return Run(model, data, record, history, scores)
 
 
