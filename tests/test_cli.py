@@ -186,7 +186,7 @@ def resumed_run(cli_env, tmp_path_factory):
     """`train` SIGKILLed mid-epoch at a random step, then rerun.
 
     Backups every 3 steps; the kill comes once the backup has passed a
-    random step inside the second epoch, wherever the process then is.
+    random step early in the second epoch, wherever the process then is.
 
     Returns:
         `(out, args, step of the backup resumed from, stdout of the rerun)`.
@@ -195,7 +195,7 @@ def resumed_run(cli_env, tmp_path_factory):
     args = ["train", *TINY, "--steps", "50", "--steps-per-epoch", "20",
             "--backup-every", "3", "--metric-size", "tiny", "--metrics", "mig",
             "factor_vae_score", "--out", out]
-    kill_after = int(np.random.default_rng().integers(21, 37))
+    kill_after = int(np.random.default_rng().integers(21, 32))
     kill_after_backup([sys.executable, "-m", "keras_factorvae", *map(str, args)],
                       out / "backup" / "state.json", kill_after, env=cli_env,
                       cwd=ROOT)
@@ -211,9 +211,11 @@ def resumed_run(cli_env, tmp_path_factory):
 @pytest.mark.multibackend
 def test_resume_after_kill(resumed_run):
     out, _, step, stdout = resumed_run
-    assert 21 <= step < 40 and step % 20, step  # inside the second epoch
-    assert f"Resuming {out} from step {step} of 50 (epoch 2 of 3, batch " \
-        f"{step - 20};" in stdout
+    # Mostly inside the second epoch; the kill can land a backup or two later.
+    assert 21 <= step < 50, step
+    epoch, batch = divmod(step, 20)
+    assert f"Resuming {out} from step {step} of 50 (epoch {epoch + 1} of 3, " \
+        f"batch {batch};" in stdout
     # 50 steps in epochs of 20: 20, 20 and a last one of 10.
     history = json.loads((out / "history.json").read_text())
     assert history["epoch"] == [1, 2, 3]
