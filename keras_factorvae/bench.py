@@ -250,13 +250,43 @@ def time_pipeline(name="dsprites", batch_size=64, steps=300):
     }
 
 
-def time_metrics(model_path=None, seed=0, dci_jobs=1):
+def time_render(num_images=200_000, batch_size=2048, seed=0):
+    """Images/s of dSprites rendered at random indices, as the metrics draw.
+
+    Returns:
+        Dict: `binary` (uint8 images from `DSprites.render`), `float32` (the
+        observations the metrics and pipelines get) and `sequential` (all
+        737,280 images in index order, `materialize(packed=False)`).
+    """
+    from keras_factorvae.datasets import DSprites
+
+    data = DSprites()
+    data.render([0])  # builds the shared renderer outside the clock
+    indices = np.random.RandomState(seed).randint(0, data.num_examples,
+                                                  num_images)
+    result = {}
+    for name, function in (("binary", data.render),
+                           ("float32", data.observations_from_indices)):
+        start = time.perf_counter()
+        for s in range(0, num_images, batch_size):
+            function(indices[s : s + batch_size])
+        result[name] = round(num_images / (time.perf_counter() - start))
+    start = time.perf_counter()
+    data.materialize(packed=False)
+    result["sequential"] = round(data.num_examples
+                                 / (time.perf_counter() - start))
+    return result
+
+
+def time_metrics(model_path=None, seed=0, dci_jobs=-1, code_table=True):
     """Seconds per metric at default sizes on a conv FactorVAE and dSprites.
 
     Args:
         model_path: a saved model (default: an untrained conv FactorVAE).
         seed: seed of every metric's random state.
-        dci_jobs: `n_jobs` of `dci` (parallel classifier fits).
+        dci_jobs: `n_jobs` of `dci` (threads fitting its classifiers).
+        code_table: share one code table between the metrics (see
+            `metrics.code_table`); False encodes every draw.
     """
     from keras_factorvae import datasets
     from keras_factorvae import metrics
@@ -269,7 +299,8 @@ def time_metrics(model_path=None, seed=0, dci_jobs=1):
         else models.get("factorvae", preset="conv", seed=seed)
     )
     return metrics.time_suite(datasets.load("dsprites"), model, seed=seed,
-                              metric_params={"dci": {"n_jobs": dci_jobs}})
+                              metric_params={"dci": {"n_jobs": dci_jobs}},
+                              code_table=code_table)
 
 
 def race(reference, backends=("jax", "tensorflow", "torch"), rounds=3,
@@ -431,9 +462,15 @@ def main(argv=None):
                         help="time the metric suite at default sizes instead")
     parser.add_argument("--model-path", default=None,
                         help="a saved .keras model for --metrics")
-    parser.add_argument("--dci-jobs", type=int, default=1,
-                        help="with --metrics: parallel processes of DCI's "
+    parser.add_argument("--dci-jobs", type=int, default=-1,
+                        help="with --metrics: threads fitting DCI's "
                         "classifiers (-1: all cores)")
+    parser.add_argument("--no-code-table", action="store_true",
+                        help="with --metrics: encode every observation drawn "
+                        "(no code table shared by the metrics)")
+    parser.add_argument("--render", action="store_true",
+                        help="time dSprites rendering (random indices and "
+                        "the whole set in order) instead")
     parser.add_argument("--race", metavar="REFERENCE", default=None,
                         help="path of torch_factorvae_ref.py: alternate it with "
                         "our benchmark on every backend, print medians and ratios")
@@ -459,9 +496,16 @@ def main(argv=None):
         configure_allocator()
     threads = configure_threads(None if args.threads == "none" else args.threads)
     if args.metrics:
-        result = time_metrics(args.model_path, dci_jobs=args.dci_jobs)
+        result = time_metrics(args.model_path, dci_jobs=args.dci_jobs,
+                              code_table=not args.no_code_table)
+        result["total"] = sum(result.values())
         print(json.dumps(result) if args.json else "\n".join(
             f"{k:>26}: {v:.2f} s" for k, v in result.items()))
+        return 0
+    if args.render:
+        result = time_render()
+        print(json.dumps(result) if args.json else "\n".join(
+            f"{k:>12}: {v} images/s" for k, v in result.items()))
         return 0
     if args.table:
         if not args.race:

@@ -170,6 +170,9 @@ class ArrayGroundTruthData(GroundTruthData):
     def sample_observations_from_factors(self, factors, random_state):
         return self._get(self._rows(factors, random_state))
 
+    def sample_indices_from_factors(self, factors, random_state):
+        return self._rows(factors, random_state)
+
     def index_to_factors(self, indices):
         return self._factors[self._check_indices(indices)]
 

@@ -97,6 +97,10 @@ class DSprites(GroundTruthData):
             self.factors_to_index(factors), random_state
         )
 
+    def sample_indices_from_factors(self, factors, random_state):
+        # The observation model is deterministic: random_state is not drawn.
+        return self.factors_to_index(factors)
+
     def observations_from_indices(self, indices, random_state=None):
         return decode_observations(
             *self.raw_observations_from_indices(indices, random_state)
@@ -142,6 +146,8 @@ class ColorDSprites(DSprites):
     def observation_shape(self):
         return (64, 64, 3)
 
+    sample_indices_from_factors = GroundTruthData.sample_indices_from_factors
+
     def raw_observations_from_indices(self, indices, random_state=None):
         binary = self.render(indices)
         random_state = random_state or np.random.RandomState(0)
@@ -176,6 +182,8 @@ class NoisyDSprites(DSprites):
     @property
     def observation_shape(self):
         return (64, 64, 3)
+
+    sample_indices_from_factors = GroundTruthData.sample_indices_from_factors
 
     def raw_observations_from_indices(self, indices, random_state=None):
         binary = self.render(indices)

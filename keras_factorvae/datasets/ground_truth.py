@@ -91,6 +91,24 @@ class GroundTruthData:
         """
         raise NotImplementedError
 
+    def sample_indices_from_factors(self, factors, random_state):
+        """Indices of the observations `sample_observations_from_factors` gives.
+
+        For datasets whose every observation is a stored (or rendered) example
+        of the canonical order: returns the index of the example that
+        `sample_observations_from_factors(factors, random_state)` would return
+        for each row, drawing from `random_state` exactly as it does, so the
+        metrics can look codes up by index (`metrics.code_table`). Datasets
+        whose observations are random given the example (colour, noise) do
+        not have this and raise `NotImplementedError`.
+
+        Returns:
+            int64 array of shape `(n,)`.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} observations are not indexed examples."
+        )
+
     def sample(self, num, random_state):
         """Samples `num` factor vectors and their observations.
 

@@ -16,6 +16,7 @@ Example:
 """
 
 from keras_factorvae.metrics.beta_vae import beta_vae_score
+from keras_factorvae.metrics.code_table import indexed
 from keras_factorvae.metrics.dci import dci
 from keras_factorvae.metrics.evaluate import HEADLINES
 from keras_factorvae.metrics.evaluate import METRICS
@@ -39,6 +40,7 @@ __all__ = [
     "evaluate",
     "factor_vae_score",
     "generate_batch_factor_code",
+    "indexed",
     "irs",
     "make_representation_function",
     "mig",

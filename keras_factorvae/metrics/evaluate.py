@@ -4,6 +4,7 @@ import inspect
 
 import numpy as np
 
+from keras_factorvae.metrics import code_table as code_tables
 from keras_factorvae.metrics import utils
 from keras_factorvae.metrics.beta_vae import beta_vae_score
 from keras_factorvae.metrics.dci import dci
@@ -151,6 +152,7 @@ def evaluate(
     seed=0,
     batch_size=utils.DEFAULT_ENCODE_BATCH_SIZE,
     metric_params=None,
+    code_table=True,
     **overrides,
 ):
     """Runs several metrics and returns their scores in one flat dict.
@@ -158,6 +160,13 @@ def evaluate(
     Each metric gets its own `np.random.RandomState(seed)`, so its scores do
     not depend on which other metrics ran (and equal those of calling it
     alone with that seed, as disentanglement_lib's evaluation does).
+
+    On datasets whose observations are stored or rendered examples
+    (dSprites, the array datasets; not the colour and noise variants), the
+    metrics run on example indices and one `code_table.CodeTable` encodes
+    each example once for all of them: at the default sizes that is about
+    0.7 million encoder passes on dSprites instead of 2.9 million, and the
+    scores are the same (see `code_table`).
 
     Args:
         model_or_fn: model with an `encode(x)` method (posterior mean) or a
@@ -170,6 +179,9 @@ def evaluate(
         batch_size: most observations per encoder call (not the metrics'
             own sampling `batch_size`, set through `metric_params`).
         metric_params: optional `{metric name: {parameter: value}}`.
+        code_table: share one table of codes by example index between the
+            metrics where the dataset allows it; False encodes every drawn
+            observation, as the reference does.
         **overrides: parameters applied to every selected metric that
             accepts them, e.g. `num_train=500`.
 
@@ -188,6 +200,9 @@ def evaluate(
     kwargs = resolve_params(metrics, overrides, metric_params)
     representation_function = make_representation_function(
         model_or_fn, batch_size)
+    if code_table:
+        ground_truth_data, representation_function = code_tables.indexed(
+            ground_truth_data, representation_function, batch_size)
     results = {}
     for name in metrics:
         scores = METRICS[name](

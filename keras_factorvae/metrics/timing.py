@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 
+from keras_factorvae.metrics import code_table as code_tables
 from keras_factorvae.metrics import utils
 from keras_factorvae.metrics.evaluate import METRICS
 from keras_factorvae.metrics.evaluate import check_metric_names
@@ -13,8 +14,11 @@ from keras_factorvae.metrics.evaluate import resolve_params
 
 def time_suite(ground_truth_data, representation_function, metrics=None,
                seed=0, batch_size=utils.DEFAULT_ENCODE_BATCH_SIZE,
-               metric_params=None, **overrides):
+               metric_params=None, code_table=True, **overrides):
     """Times each metric once, at its defaults unless overridden.
+
+    The metrics run in order and share one code table, as in `evaluate`, so
+    a metric's time excludes encoding the examples earlier metrics drew.
 
     Args:
         ground_truth_data: `GroundTruthData`-like dataset.
@@ -24,6 +28,7 @@ def time_suite(ground_truth_data, representation_function, metrics=None,
         seed: seed of each metric's random state.
         batch_size: most observations per encoder call.
         metric_params: optional `{metric name: {parameter: value}}`.
+        code_table: as for `evaluate`.
         **overrides: as for `evaluate`, e.g. `num_train=1000`.
 
     Returns:
@@ -40,6 +45,9 @@ def time_suite(ground_truth_data, representation_function, metrics=None,
     kwargs = resolve_params(metrics, overrides, metric_params)
     function = make_representation_function(representation_function,
                                             batch_size)
+    if code_table:
+        ground_truth_data, function = code_tables.indexed(
+            ground_truth_data, function, batch_size)
     timings = {}
     for name in metrics:
         start = time.perf_counter()
