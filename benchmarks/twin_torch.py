@@ -40,6 +40,17 @@ One training step (paper Algorithm 2):
    parameter update of step 1 cannot corrupt it), gradient with respect to the
    discriminator only, discriminator Adam (1e-4, 0.5, 0.9).
 
+Adam's epsilon: torch adds it to the bias-corrected `sqrt(v_hat)` (Kingma &
+Ba's Algorithm 1), Keras/TensorFlow (and so our model and disentanglement_lib)
+to the uncorrected `sqrt(v)` (the paper's "efficient" form, whose epsilon is
+`eps_hat`): in torch's terms Keras' epsilon is `eps / sqrt(1 - beta_2^t)`,
+3.2e-7 instead of 1e-8 at the VAE's first step, and the two agree only once
+`beta_2^t` has decayed (a few thousand VAE steps). Weights whose gradients
+are ~1e-7 therefore move by up to ~0.7 lr less per step in Keras early on.
+`adam_epsilon="keras"` sets torch's epsilon to that value before every step,
+which gives Keras' update exactly (benchmarks/twin_lockstep.py uses it to
+compare the rest of the step); the default `"torch"` keeps torch's Adam.
+
 Speed (CPU, one thread): the convolutions run in PyTorch's `channels_last`
 memory layout (an NHWC batch permuted to NCHW already is that layout), both
 Adams are `fused=True` (the same Adam update, epsilon 1e-8 as ours), and the
@@ -200,10 +211,18 @@ class TwinFactorVAE:
         channels, side: image shape (NCHW inside, NHWC numpy in `train_step`).
         seed: seeds the initial weights and the noise (sampling, permutations).
         init: `"glorot"` (Keras' defaults) or `"torch"` (PyTorch's).
+        adam_epsilon: `"torch"` (epsilon added to the bias-corrected
+            `sqrt(v_hat)`) or `"keras"` (added to `sqrt(v)`, as Keras and
+            TensorFlow do; see the module docstring).
     """
 
     def __init__(self, latent_dim=10, gamma=35.0, discriminator_layers=6,
-                 channels=1, side=64, seed=0, init="glorot"):
+                 channels=1, side=64, seed=0, init="glorot",
+                 adam_epsilon="torch"):
+        if adam_epsilon not in ("torch", "keras"):
+            raise ValueError(
+                f"adam_epsilon must be 'torch' or 'keras', not {adam_epsilon!r}")
+        self.adam_epsilon = adam_epsilon
         torch.manual_seed(seed)
         self.latent_dim, self.gamma = latent_dim, float(gamma)
         self.encoder = Encoder(latent_dim, channels, side)
@@ -244,11 +263,21 @@ class TwinFactorVAE:
         eps = torch.randn(mean.shape, generator=self.generator)
         return mean + torch.exp(0.5 * logvar) * eps
 
-    @staticmethod
-    def _step(optimizer, params, loss):
+    EPSILON = 1e-8
+
+    def _step(self, optimizer, params, loss):
         grads = torch.autograd.grad(loss, params)
         for p, g in zip(params, grads):
             p.grad = g
+        if self.adam_epsilon == "keras":
+            # Keras: theta -= lr_t * m / (sqrt(v) + eps) with
+            # lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t); torch divides by
+            # sqrt(v) / sqrt(1 - b2^t) + eps', equal for this eps'.
+            state = optimizer.state.get(params[0], {})
+            t = float(state["step"]) + 1 if "step" in state else 1.0
+            for group in optimizer.param_groups:
+                beta_2 = group["betas"][1]
+                group["eps"] = self.EPSILON / math.sqrt(1.0 - beta_2 ** t)
         optimizer.step()
         for p in params:
             p.grad = None

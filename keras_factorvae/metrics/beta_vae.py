@@ -35,7 +35,8 @@ def beta_vae_score(
     observations of many points are concatenated into calls of up to
     `encode_batch_size` observations. The representation function maps each
     observation independently, so every code and every feature is the same
-    (bit for bit) as with the reference's small calls; the classifier is fit
+    as with the reference's small calls, up to the float rounding that an
+    encoder's batch size causes (about 1e-7); the classifier is fit
     before the evaluation set is drawn, as in the reference.
 
     Args:

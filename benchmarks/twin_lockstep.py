@@ -1,0 +1,579 @@
+"""Our FactorVAE and the PyTorch twin in lockstep: same weights, same noise.
+
+`benchmarks/twin_compare.py` trains both implementations from their own
+initial weights with their own noise, so two runs can only be compared
+statistically. This script removes every source of difference but the code:
+
+1. builds `FactorVAE(latent_dim=10, input_shape=(64, 64, 1),
+   preset="conv_paper", gamma=35, discriminator_layers=6, seed=0)` with the
+   default `compile()` and a `TwinFactorVAE` (benchmarks/twin_torch.py), and
+   copies every weight of ours into the twin (`copy_ours_to_twin`; the
+   layouts differ, see `param_map`), then checks that the encoder, decoder
+   and discriminator give the same outputs on the same inputs;
+2. replaces the noise of both by the same pre-drawn numpy arrays
+   (`SharedNoise`): the reparameterisation noise of batch `x` (VAE update)
+   and of batch `x2` (discriminator update), and the per-column permutation
+   of the discriminator update. Ours draws them in
+   `keras_factorvae.losses.sample_gaussian` / `losses.permute_dims` (called
+   by `BaseVAE._vae_loss` and `FactorVAE._discriminator_loss` through the
+   module, so patching the module attribute reaches them); the twin in
+   `TwinFactorVAE.sample` and `twin_torch.permute_dims`. The patched
+   functions read the arrays from `keras.Variable`s that are assigned before
+   every step, so they also work inside a compiled (`tf.function`) step,
+   where the Python of the patch runs once, at tracing;
+3. trains both on the same paired batches (`DSprites().as_py_dataset(
+   batch_size=64, paired=True, seed=0, ...)`, as twin_compare does): ours
+   through `fit` (the twin steps inside a callback, after each of our steps)
+   or `train_on_batch`, and after every step compares every logged loss, the
+   weights of the encoder, decoder and discriminator, and both Adams' moment
+   estimates (raw `m` and `v`; Keras and torch keep the same un-corrected
+   running averages).
+
+Differences are reported as `max |a - b| / max |b|` per tensor, maximised
+over a group (`weights`: the weights themselves, relative to the group's
+largest weight and dominated by the shared initial values; `updates`: the
+change since the start, `w_t - w_0`, which is what the optimisers did and
+the sensitive measure; see `compare_state`).
+
+    KERAS_BACKEND=tensorflow OMP_NUM_THREADS=1 taskset -c 1 \\
+      .venv/bin/python benchmarks/twin_lockstep.py --steps 20
+
+Options: `--mode eager` (`run_eagerly=True`) or `graph` (the compiled step
+twin_compare runs, with the fused Adam on TensorFlow); `--feed fit` or
+`batch`; `--json PATH` writes the per-step table. tests/test_twin_lockstep.py
+runs a few steps of this under pytest.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)  # the sibling script twin_torch
+
+LOSS_KEYS = ("loss", "reconstruction_loss", "kl_loss", "tc_loss",
+             "discriminator_loss", "discriminator_accuracy")
+GROUPS = ("encoder", "decoder", "discriminator")
+
+
+def load_twin():
+    import twin_torch
+
+    return twin_torch
+
+
+# --------------------------------------------------------------------------
+# Weight layouts
+# --------------------------------------------------------------------------
+
+def _conv(k):  # Keras Conv2D (h, w, in, out) -> torch Conv2d (out, in, h, w)
+    return np.transpose(k, (3, 2, 0, 1))
+
+
+def _conv_inv(w):
+    return np.transpose(w, (2, 3, 1, 0))
+
+
+# Keras Conv2DTranspose (h, w, out, in) -> torch ConvTranspose2d
+# (in, out, h, w). No spatial flip: both are the transpose (gradient) of the
+# same cross-correlation, and "same" padding of a 4x4 stride-2 kernel on an
+# even size pads one pixel per side, torch's `padding=1`.
+def _deconv(k):
+    return np.transpose(k, (3, 2, 0, 1))
+
+
+def _deconv_inv(w):
+    return np.transpose(w, (2, 3, 1, 0))
+
+
+def _dense(k):  # Keras (in, out) -> torch (out, in)
+    return np.ascontiguousarray(k.T)
+
+
+def _dense_inv(w):
+    return np.ascontiguousarray(w.T)
+
+
+def _identity(b):
+    return b
+
+
+# Ours flattens the encoder's last (4, 4, 64) feature map channels-last
+# (h, w, c), the twin its NCHW tensor (c, h, w); the decoder's Dense d2 feeds
+# a Reshape((4, 4, 64)) in ours, a view(-1, 64, 4, 4) in the twin. The
+# weights next to those reshapes are permuted accordingly.
+def _flat_in(k, side=4, c=64):
+    out = k.shape[1]
+    return np.ascontiguousarray(
+        k.reshape(side, side, c, out).transpose(3, 2, 0, 1).reshape(out, -1))
+
+
+def _flat_in_inv(w, side=4, c=64):
+    out = w.shape[0]
+    return np.ascontiguousarray(
+        w.reshape(out, c, side, side).transpose(2, 3, 1, 0).reshape(-1, out))
+
+
+def _flat_out(k, side=4, c=64):
+    n_in = k.shape[0]
+    return np.ascontiguousarray(
+        k.reshape(n_in, side, side, c).transpose(3, 1, 2, 0).reshape(-1, n_in))
+
+
+def _flat_out_inv(w, side=4, c=64):
+    n_in = w.shape[1]
+    return np.ascontiguousarray(
+        w.reshape(c, side, side, n_in).transpose(3, 1, 2, 0).reshape(n_in, -1))
+
+
+def _flat_bias(b, side=4, c=64):
+    return np.ascontiguousarray(b.reshape(side, side, c).transpose(2, 0, 1).ravel())
+
+
+def _flat_bias_inv(b, side=4, c=64):
+    return np.ascontiguousarray(b.reshape(c, side, side).transpose(1, 2, 0).ravel())
+
+
+def param_map(model, twin):
+    """`[(group, keras variable, torch parameter, to_torch, to_keras)]`.
+
+    Every trainable variable of ours appears exactly once (checked).
+    """
+    enc, dec, disc = model.encoder, model.decoder, model.discriminator
+    rows = []
+    for i in range(4):
+        layer, conv = enc.get_layer(f"e{i + 1}"), twin.encoder.convs[i]
+        rows += [("encoder", layer.kernel, conv.weight, _conv, _conv_inv),
+                 ("encoder", layer.bias, conv.bias, _identity, _identity)]
+    rows += [
+        ("encoder", enc.get_layer("e5").kernel, twin.encoder.fc.weight,
+         _flat_in, _flat_in_inv),
+        ("encoder", enc.get_layer("e5").bias, twin.encoder.fc.bias,
+         _identity, _identity),
+        ("encoder", enc.get_layer("stats").kernel, twin.encoder.stats.weight,
+         _dense, _dense_inv),
+        ("encoder", enc.get_layer("stats").bias, twin.encoder.stats.bias,
+         _identity, _identity),
+        ("decoder", dec.get_layer("d1").kernel, twin.decoder.fc1.weight,
+         _dense, _dense_inv),
+        ("decoder", dec.get_layer("d1").bias, twin.decoder.fc1.bias,
+         _identity, _identity),
+        ("decoder", dec.get_layer("d2").kernel, twin.decoder.fc2.weight,
+         _flat_out, _flat_out_inv),
+        ("decoder", dec.get_layer("d2").bias, twin.decoder.fc2.bias,
+         _flat_bias, _flat_bias_inv),
+    ]
+    for i, name in enumerate(("d3", "d4", "d5", "logits")):
+        layer, deconv = dec.get_layer(name), twin.decoder.deconvs[i]
+        rows += [("decoder", layer.kernel, deconv.weight, _deconv, _deconv_inv),
+                 ("decoder", layer.bias, deconv.bias, _identity, _identity)]
+    linears = [m for m in twin.discriminator.net if hasattr(m, "weight")]
+    names = [f"dense_{i + 1}" for i in range(len(linears) - 1)] + ["logits"]
+    for name, linear in zip(names, linears):
+        layer = disc.get_layer(name)
+        rows += [("discriminator", layer.kernel, linear.weight, _dense, _dense_inv),
+                 ("discriminator", layer.bias, linear.bias, _identity, _identity)]
+    ours = {id(v) for v in model.trainable_variables}
+    mapped = {id(r[1]) for r in rows}
+    if ours != mapped or len(rows) != len(mapped):
+        raise AssertionError("param_map does not cover our variables one to one")
+    torch_ids = {id(r[2]) for r in rows}
+    twin_ids = {id(p) for p in twin.vae_params + twin.d_params}
+    if torch_ids != twin_ids:
+        raise AssertionError("param_map does not cover the twin's parameters")
+    return rows
+
+
+def _np(variable):
+    from keras import ops
+
+    return np.asarray(ops.convert_to_numpy(variable), dtype=np.float32)
+
+
+def copy_ours_to_twin(model, twin):
+    import torch
+
+    with torch.no_grad():
+        for _, var, param, to_torch, _ in param_map(model, twin):
+            value = torch.as_tensor(to_torch(_np(var)))
+            if tuple(value.shape) != tuple(param.shape):
+                raise ValueError(f"{var.path}: {value.shape} vs {param.shape}")
+            param.copy_(value)
+
+
+def copy_twin_to_ours(twin, model):
+    for _, var, param, _, to_keras in param_map(model, twin):
+        var.assign(to_keras(param.detach().cpu().numpy()))
+
+
+# --------------------------------------------------------------------------
+# Forward check
+# --------------------------------------------------------------------------
+
+def _rel(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    scale = np.max(np.abs(b))
+    return float(np.max(np.abs(a - b)) / scale) if scale > 0 else float(
+        np.max(np.abs(a - b)))
+
+
+def forward_differences(model, twin, x, z):
+    """Relative output differences of the three networks on `x` and `z`."""
+    import torch
+    from keras import ops
+
+    mean, logvar = model.encode_stats(x)
+    with torch.no_grad():
+        t_mean, t_logvar = twin.encoder(twin.to_torch(x))
+        t_logits = twin.decoder(torch.as_tensor(z)).permute(0, 2, 3, 1).numpy()
+        t_disc = twin.discriminator(torch.as_tensor(z)).numpy()
+    return {
+        "encoder_mean": _rel(ops.convert_to_numpy(mean), t_mean.numpy()),
+        "encoder_logvar": _rel(ops.convert_to_numpy(logvar), t_logvar.numpy()),
+        "decoder": _rel(ops.convert_to_numpy(model.decoder(z)), t_logits),
+        "discriminator": _rel(ops.convert_to_numpy(model.discriminator(z)),
+                              t_disc),
+    }
+
+
+# --------------------------------------------------------------------------
+# Shared noise
+# --------------------------------------------------------------------------
+
+class SharedNoise:
+    """The same reparameterisation noise and permutations for both.
+
+    Step `k`'s arrays are a pure function of `(seed, k)`: `eps_x` and
+    `eps_x2` (standard normal, `(batch, latent)`, float32) and `order`
+    (`(batch, latent)` int32, column `j` a uniform random permutation of the
+    batch). `set_step(k)` puts them into `keras.Variable`s, which the patched
+    functions read at run time (eagerly or inside a compiled step).
+    """
+
+    def __init__(self, batch=64, latent=10, seed=0):
+        import keras
+
+        self.batch, self.latent, self.seed = batch, latent, seed
+        shape = (batch, latent)
+        self.eps_vars = [
+            keras.Variable(np.zeros(shape, np.float32), trainable=False,
+                           name=f"lockstep_eps_{i}")
+            for i in range(2)]
+        self.order_var = keras.Variable(
+            np.tile(np.arange(batch, dtype=np.int32)[:, None], (1, latent)),
+            trainable=False, dtype="int32", name="lockstep_order")
+        self.step = None
+        self.arrays = None
+        self.calls = {"ours_sample": 0, "ours_permute": 0,
+                      "twin_sample": 0, "twin_permute": 0}
+
+    def draw(self, step):
+        rng = np.random.RandomState([self.seed, step])
+        eps_x = rng.standard_normal((self.batch, self.latent)).astype(np.float32)
+        eps_x2 = rng.standard_normal((self.batch, self.latent)).astype(np.float32)
+        order = np.argsort(rng.rand(self.batch, self.latent), axis=0)
+        return {"eps_x": eps_x, "eps_x2": eps_x2,
+                "order": order.astype(np.int32)}
+
+    def set_step(self, step):
+        self.step, self.arrays = step, self.draw(step)
+        self.eps_vars[0].assign(self.arrays["eps_x"])
+        self.eps_vars[1].assign(self.arrays["eps_x2"])
+        self.order_var.assign(self.arrays["order"])
+        self._twin_sample_calls = 0
+
+    # --- ours (keras.ops) ---
+
+    def ours_sample_gaussian(self, original):
+        from keras import ops
+
+        def sample_gaussian(mean, logvar, seed):
+            if seed is None:
+                return original(mean, logvar, seed)
+            # Per step: first call the VAE update's batch x, second the
+            # discriminator update's x2. Counted at Python level, so in a
+            # compiled step at tracing, where the order is the same.
+            which = self.calls["ours_sample"] % 2
+            self.calls["ours_sample"] += 1
+            eps = ops.cast(self.eps_vars[which].value, mean.dtype)
+            return mean + ops.exp(0.5 * logvar) * eps
+
+        return sample_gaussian
+
+    def ours_permute_dims(self, original):
+        from keras import ops
+
+        def permute_dims(z, seed):
+            if seed is None:
+                return original(z, seed)
+            self.calls["ours_permute"] += 1
+            return ops.take_along_axis(
+                ops.convert_to_tensor(z), self.order_var.value, axis=0)
+
+        return permute_dims
+
+    # --- the twin (torch) ---
+
+    def twin_sample(self, mean, logvar):
+        import torch
+
+        key = "eps_x" if self._twin_sample_calls % 2 == 0 else "eps_x2"
+        self._twin_sample_calls += 1
+        self.calls["twin_sample"] += 1
+        return mean + torch.exp(0.5 * logvar) * torch.as_tensor(self.arrays[key])
+
+    def twin_permute_dims(self, z, generator=None):
+        import torch
+
+        self.calls["twin_permute"] += 1
+        order = torch.as_tensor(self.arrays["order"].astype(np.int64))
+        return torch.gather(z, 0, order)
+
+
+@contextlib.contextmanager
+def shared_noise(noise, twin, twin_module):
+    """Routes both implementations' noise through `noise` while active."""
+    from keras_factorvae import losses
+
+    saved = (losses.sample_gaussian, losses.permute_dims,
+             twin_module.permute_dims)
+    losses.sample_gaussian = noise.ours_sample_gaussian(saved[0])
+    losses.permute_dims = noise.ours_permute_dims(saved[1])
+    twin_module.permute_dims = noise.twin_permute_dims
+    twin.sample = noise.twin_sample  # instance attribute shadows the method
+    try:
+        yield noise
+    finally:
+        losses.sample_gaussian, losses.permute_dims = saved[0], saved[1]
+        twin_module.permute_dims = saved[2]
+        del twin.sample
+
+
+# --------------------------------------------------------------------------
+# Comparisons
+# --------------------------------------------------------------------------
+
+def _keras_slots(optimizer, variable):
+    i = optimizer._get_variable_index(variable)
+    return _np(optimizer._momentums[i]), _np(optimizer._velocities[i])
+
+
+def _torch_slots(optimizer, param):
+    state = optimizer.state.get(param, {})
+    if "exp_avg" not in state:
+        return None, None
+    return (state["exp_avg"].detach().numpy(),
+            state["exp_avg_sq"].detach().numpy())
+
+
+def snapshot(model, twin):
+    """Every mapped weight of both, in the twin's layout (numpy)."""
+    ours, theirs = [], []
+    for _, var, param, to_torch, _ in param_map(model, twin):
+        ours.append(to_torch(_np(var)))
+        theirs.append(param.detach().numpy().copy())
+    return ours, theirs
+
+
+def compare_state(model, twin, initial):
+    """Per group: relative weight, update and Adam moment differences.
+
+    `weights`: `max |a - b|` over the group's tensors divided by the group's
+    largest weight (biases start at 0, so a per-tensor ratio would measure
+    their updates). `updates`, `adam_m`, `adam_v`: `max |a - b| / max |b|`
+    per tensor, the largest over the group. After step 1, `adam_m` is
+    `(1 - beta_1) * gradient`: the gradients' difference.
+    """
+    rows = param_map(model, twin)
+    out = {g: {"weights": 0.0, "updates": 0.0, "adam_m": 0.0, "adam_v": 0.0}
+           for g in GROUPS}
+    opt = {"discriminator": (model.optimizer.discriminator_optimizer,
+                             twin.d_optimizer)}
+    for g in ("encoder", "decoder"):
+        opt[g] = (model.optimizer.vae_optimizer, twin.vae_optimizer)
+    scale = {g: max(float(np.max(np.abs(p.detach().numpy())))
+                    for gg, _, p, _, _ in rows if gg == g) for g in GROUPS}
+    for k, (group, var, param, to_torch, _) in enumerate(rows):
+        a = to_torch(_np(var))
+        b = param.detach().numpy()
+        d = out[group]
+        d["weights"] = max(d["weights"],
+                           float(np.max(np.abs(a - b))) / scale[group])
+        d["updates"] = max(d["updates"], _rel(a - initial[k], b - initial[k]))
+        k_opt, t_opt = opt[group]
+        km, kv = _keras_slots(k_opt, var)
+        tm, tv = _torch_slots(t_opt, param)
+        if tm is not None:
+            d["adam_m"] = max(d["adam_m"], _rel(to_torch(km), tm))
+            d["adam_v"] = max(d["adam_v"], _rel(to_torch(kv), tv))
+    return out
+
+
+def compare_logs(ours, theirs):
+    return {k: {"ours": float(ours[k]), "twin": float(theirs[k]),
+                "rel": abs(float(ours[k]) - float(theirs[k]))
+                / max(abs(float(theirs[k])), 1e-12)}
+            for k in LOSS_KEYS if k in ours and k in theirs}
+
+
+# --------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------
+
+def build(seed=0, gamma=35.0, mode="eager", data=None, adam_epsilon="keras"):
+    """Our model, the twin with our weights, the twin module and the data.
+
+    `adam_epsilon` is the twin's (see twin_torch): `"keras"` makes its Adam
+    update Keras' exactly, so that what remains is the rest of the step;
+    `"torch"` is torch's own Adam, as in twin_compare.
+    """
+    from keras_factorvae import FactorVAE
+    from keras_factorvae import datasets
+    from keras_factorvae import reporting
+
+    twin_module = load_twin()
+    reporting.set_random_seed(seed)
+    model = FactorVAE(latent_dim=10, input_shape=(64, 64, 1),
+                      preset="conv_paper", gamma=gamma,
+                      discriminator_layers=6, seed=seed)
+    model.compile(run_eagerly=(mode == "eager"))
+    twin = twin_module.TwinFactorVAE(latent_dim=10, gamma=gamma,
+                                     discriminator_layers=6, seed=seed,
+                                     adam_epsilon=adam_epsilon)
+    copy_ours_to_twin(model, twin)
+    data = data if data is not None else datasets.DSprites()
+    return model, twin, twin_module, data
+
+
+def lockstep(model, twin, twin_module, data, steps, seed=0, batch_size=64,
+             feed="fit", report=None):
+    """Trains both `steps` steps in lockstep; returns the per-step records.
+
+    Args:
+        feed: `"fit"` (ours through `model.fit` on the PyDataset, the twin
+            stepped by a callback after each of our steps) or `"batch"`
+            (`train_on_batch`, whose logs are exactly this step's).
+        report: optional callable, given every step's record.
+    """
+    import keras
+
+    noise = SharedNoise(batch_size, model.latent_dim, seed)
+    ds = data.as_py_dataset(batch_size=batch_size, paired=True, seed=seed,
+                            steps_per_epoch=steps)
+    initial, _ = snapshot(model, twin)
+    records = []
+
+    def twin_step_and_compare(step, ours_logs):
+        x, x2 = ds[step]
+        twin_logs = twin.train_step(x, x2)
+        rec = {"step": step + 1, "losses": compare_logs(ours_logs, twin_logs),
+               "state": compare_state(model, twin, initial)}
+        records.append(rec)
+        if report:
+            report(rec)
+
+    with shared_noise(noise, twin, twin_module):
+        if feed == "batch":
+            for step in range(steps):
+                noise.set_step(step)
+                x, x2 = ds[step]
+                ours_logs = model.train_on_batch(x, x2, return_dict=True)
+                twin_step_and_compare(step, ours_logs)
+        elif feed == "fit":
+            class Lockstep(keras.callbacks.Callback):
+                """Sets step k's noise before our step k, then steps the twin.
+
+                `fit`'s logs are running means over the epoch; this step's
+                value is `k * mean_k - (k - 1) * mean_{k-1}`.
+                """
+
+                def __init__(self):
+                    super().__init__()
+                    self.previous = {}
+
+                def on_train_batch_begin(self, batch, logs=None):
+                    noise.set_step(batch)
+
+                def on_train_batch_end(self, batch, logs=None):
+                    k = batch + 1
+                    means = {key: float(v) for key, v in logs.items()}
+                    step_logs = {key: k * v - (k - 1) * self.previous.get(key, 0.0)
+                                 for key, v in means.items()}
+                    self.previous = means
+                    twin_step_and_compare(batch, step_logs)
+
+            ds.epoch = 0
+            model.fit(ds, epochs=1, verbose=0, shuffle=False,
+                      callbacks=[Lockstep()])
+        else:
+            raise ValueError(f"feed must be 'fit' or 'batch', not {feed!r}")
+    if noise.calls["twin_sample"] != 2 * steps or noise.calls["twin_permute"] != steps:
+        raise AssertionError(f"the twin drew other noise than expected: {noise.calls}")
+    if model.run_eagerly and (noise.calls["ours_sample"] != 2 * steps
+                              or noise.calls["ours_permute"] != steps):
+        raise AssertionError(f"ours drew other noise than expected: {noise.calls}")
+    return records
+
+
+def format_record(rec):
+    parts = [f"step {rec['step']:3d}"]
+    for k, v in rec["losses"].items():
+        parts.append(f"{k} {v['ours']:.6g}/{v['twin']:.6g} ({v['rel']:.1e})")
+    line = " | ".join(parts)
+    state = "; ".join(
+        f"{g}: w {d['weights']:.1e} dw {d['updates']:.1e} "
+        f"m {d['adam_m']:.1e} v {d['adam_v']:.1e}"
+        for g, d in rec["state"].items())
+    return line + "\n         " + state
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--gamma", type=float, default=35.0)
+    parser.add_argument("--mode", choices=("eager", "graph"), default="eager")
+    parser.add_argument("--feed", choices=("fit", "batch"), default="fit")
+    parser.add_argument("--twin-adam-epsilon", choices=("keras", "torch"),
+                        default="keras",
+                        help="the twin's Adam epsilon placement (twin_torch)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+    import keras_factorvae  # noqa: F401  (TensorFlow's CPU kernels first)
+    import keras
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from learning_curve import configure_threads
+
+    configure_threads(args.threads)
+    model, twin, twin_module, data = build(args.seed, args.gamma, args.mode,
+                                           adam_epsilon=args.twin_adam_epsilon)
+    rng = np.random.RandomState(123)
+    x = data.sample_observations(64, rng)
+    z = rng.standard_normal((64, 10)).astype(np.float32) * 2
+    fwd = forward_differences(model, twin, x, z)
+    print(f"backend {keras.backend.backend()}, mode {args.mode}, feed "
+          f"{args.feed}, twin's Adam epsilon {args.twin_adam_epsilon}; "
+          "forward differences: "
+          + ", ".join(f"{k} {v:.1e}" for k, v in fwd.items()), flush=True)
+    start = time.time()
+    records = lockstep(model, twin, twin_module, data, args.steps, args.seed,
+                       feed=args.feed,
+                       report=lambda r: print(format_record(r), flush=True))
+    print(f"{args.steps} steps in {time.time() - start:.1f} s")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"settings": vars(args), "backend": keras.backend.backend(),
+                       "forward": fwd, "records": records}, f, indent=1)
+    return records
+
+
+if __name__ == "__main__":
+    main()
