@@ -139,7 +139,8 @@ def count_step_flops(model, paired=True):
 def time_training(
     model_name="factorvae", preset="conv", batch_size=64, steps=50, warmup=5,
     latent_dim=10, input_shape=(64, 64, 1), seed=0, paired=True,
-    jit_compile="auto", steps_per_execution=1, **model_kwargs,
+    jit_compile="auto", steps_per_execution=1, dtype_policy=None,
+    **model_kwargs,
 ):
     """Measures training steps per second of one model configuration.
 
@@ -160,6 +161,8 @@ def time_training(
             (JAX and TensorFlow; Keras' torch trainer allows only 1). The
             clock then ticks once per call, and `warmup` and `steps` are
             rounded up to multiples of it.
+        dtype_policy: a Keras dtype policy name for the model (e.g.
+            `"mixed_bfloat16"`); None keeps the global policy (float32).
         **model_kwargs: further constructor arguments.
 
     Returns:
@@ -193,10 +196,16 @@ def time_training(
             return (x, pool[(i + 1) % len(pool)]) if paired else x
 
     keras.utils.set_random_seed(seed)
-    model = models.get(
-        model_name, latent_dim=latent_dim, input_shape=input_shape,
-        preset=preset, seed=seed, **model_kwargs,
-    )
+    previous_policy = keras.config.dtype_policy()
+    if dtype_policy is not None:
+        keras.config.set_dtype_policy(dtype_policy)
+    try:
+        model = models.get(
+            model_name, latent_dim=latent_dim, input_shape=input_shape,
+            preset=preset, seed=seed, **model_kwargs,
+        )
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
     model.compile(jit_compile=jit_compile,
                   steps_per_execution=steps_per_execution)
     clock = _step_clock()
@@ -225,6 +234,8 @@ def time_training(
         "gflop_per_step": round(flops / 1e9, 3),
         "achieved_gflop_s": round(flops * steps / seconds / 1e9, 2),
         "steps_per_execution": steps_per_execution,
+        "dtype_policy": model.dtype_policy.name,
+        "encoder_compute_dtype": model.encoder.compute_dtype,
         "threads": _threads(),
         "machine": machine_info(),
         "python": platform.python_version(),
@@ -453,6 +464,9 @@ def main(argv=None):
                         help="passed to compile (XLA on TF, torch.compile on torch)")
     parser.add_argument("--steps-per-execution", type=int, default=1,
                         help="batches per compiled call (jax, tensorflow)")
+    parser.add_argument("--dtype-policy", default=None,
+                        help="Keras dtype policy of the model, e.g. "
+                        "mixed_bfloat16 (default: float32)")
     parser.add_argument("--unpaired", action="store_true",
                         help="single batches (FactorVAE permutes the same batch)")
     parser.add_argument("--data", action="store_true",
@@ -538,6 +552,7 @@ def main(argv=None):
         paired=not args.unpaired,
         jit_compile={"auto": "auto", "true": True, "false": False}[args.jit_compile],
         steps_per_execution=args.steps_per_execution,
+        dtype_policy=args.dtype_policy,
         **extra,
     )
     if args.data:

@@ -51,3 +51,16 @@ def test_machine_info_reads_model_and_widest_isa(tmp_path, flags, isa):
                     f"flags\t\t: {flags}\n\nprocessor\t: 1\n")
     info = bench.machine_info(str(path))
     assert (info["cpu"], info["isa"]) == ("Some CPU 9000", isa)
+
+
+def test_dtype_policy_applies_to_the_timed_model_only():
+    import keras
+
+    result = bench.time_training(
+        "factorvae", preset="mlp", batch_size=4, steps=2, warmup=1,
+        latent_dim=2, input_shape=(32, 32, 1), dtype_policy="mixed_bfloat16",
+        discriminator_units=8, discriminator_layers=1,
+    )
+    assert result["dtype_policy"] == "mixed_bfloat16"
+    assert result["encoder_compute_dtype"] == "bfloat16"
+    assert keras.config.dtype_policy().name == "float32"
