@@ -190,9 +190,11 @@ def param_map(model, twin):
 
 
 def _np(variable):
+    """A copy: TensorFlow's `.numpy()` may share the buffer that the next
+    update overwrites in place (a snapshot would then move with it)."""
     from keras import ops
 
-    return np.asarray(ops.convert_to_numpy(variable), dtype=np.float32)
+    return np.array(ops.convert_to_numpy(variable), dtype=np.float32, copy=True)
 
 
 def copy_ours_to_twin(model, twin):
@@ -260,17 +262,36 @@ class SharedNoise:
 
         self.batch, self.latent, self.seed = batch, latent, seed
         shape = (batch, latent)
-        self.eps_vars = [
-            keras.Variable(np.zeros(shape, np.float32), trainable=False,
-                           name=f"lockstep_eps_{i}")
-            for i in range(2)]
-        self.order_var = keras.Variable(
-            np.tile(np.arange(batch, dtype=np.int32)[:, None], (1, latent)),
-            trainable=False, dtype="int32", name="lockstep_order")
+
+        class NoiseHolder(keras.layers.Layer):
+            """Holds the noise variables; attached to our model so that they
+            are part of its (non-trainable) state, which JAX's compiled step
+            reads from its state tuple rather than as traced constants."""
+
+            def __init__(self):
+                super().__init__(name="lockstep_noise", trainable=False)
+                self.eps = [self.add_weight(
+                    shape=shape, initializer="zeros", trainable=False,
+                    name=f"eps_{i}") for i in range(2)]
+                self.order = self.add_weight(
+                    shape=shape, initializer="zeros", trainable=False,
+                    dtype="int32", name="order")
+                self.built = True
+
+        self.holder = NoiseHolder()
+        self.eps_vars = self.holder.eps
+        self.order_var = self.holder.order
         self.step = None
         self.arrays = None
         self.calls = {"ours_sample": 0, "ours_permute": 0,
                       "twin_sample": 0, "twin_permute": 0}
+
+    def attach(self, model):
+        """Makes the noise variables part of `model`'s state."""
+        model.lockstep_noise = self.holder
+        ids = {id(v) for v in model.non_trainable_variables}
+        if not all(id(v) in ids for v in self.holder.weights):
+            raise AssertionError("the noise variables are not in the model's state")
 
     def draw(self, step):
         rng = np.random.RandomState([self.seed, step])
@@ -371,46 +392,103 @@ def _torch_slots(optimizer, param):
             state["exp_avg_sq"].detach().numpy())
 
 
+def _optimizers(model, twin):
+    """`{group: (our Adam, the twin's Adam)}`."""
+    pairs = {"discriminator": (model.optimizer.discriminator_optimizer,
+                               twin.d_optimizer)}
+    for g in ("encoder", "decoder"):
+        pairs[g] = (model.optimizer.vae_optimizer, twin.vae_optimizer)
+    return pairs
+
+
 def snapshot(model, twin):
-    """Every mapped weight of both, in the twin's layout (numpy)."""
-    ours, theirs = [], []
-    for _, var, param, to_torch, _ in param_map(model, twin):
-        ours.append(to_torch(_np(var)))
-        theirs.append(param.detach().numpy().copy())
-    return ours, theirs
+    """Our weights and Adam first moments, in the twin's layout (numpy)."""
+    weights, moments = [], []
+    opts = _optimizers(model, twin)
+    for group, var, _, to_torch, _ in param_map(model, twin):
+        weights.append(to_torch(_np(var)))
+        moments.append(to_torch(_keras_slots(opts[group][0], var)[0]))
+    return weights, moments
 
 
-def compare_state(model, twin, initial):
-    """Per group: relative weight, update and Adam moment differences.
+def sync_twin_to_ours(model, twin):
+    """Gives the twin our weights and both Adams' state (m, v, step)."""
+    import torch
+
+    copy_ours_to_twin(model, twin)
+    opts = _optimizers(model, twin)
+    with torch.no_grad():
+        for group, var, param, to_torch, _ in param_map(model, twin):
+            k_opt, t_opt = opts[group]
+            steps = int(_np(k_opt.iterations))
+            if steps == 0:
+                t_opt.state.pop(param, None)
+                continue
+            m, v = _keras_slots(k_opt, var)
+            # `empty_like`: the moments must share the parameter's memory
+            # layout (channels_last convolutions), which torch's fused Adam
+            # walks as flat memory.
+            t_opt.state[param] = {
+                "step": torch.tensor(float(steps), dtype=torch.float32),
+                "exp_avg": torch.empty_like(param).copy_(
+                    torch.as_tensor(to_torch(m))),
+                "exp_avg_sq": torch.empty_like(param).copy_(
+                    torch.as_tensor(to_torch(v)))}
+
+
+def compare_state(model, twin, reference):
+    """Per group: relative weight, update, gradient and Adam differences.
+
+    Args:
+        reference: `snapshot(...)` of the common starting point: the
+            initial state (free-running lockstep) or the state before this
+            step (`sync`).
 
     `weights`: `max |a - b|` over the group's tensors divided by the group's
     largest weight (biases start at 0, so a per-tensor ratio would measure
     their updates). `updates`, `adam_m`, `adam_v`: `max |a - b| / max |b|`
-    per tensor, the largest over the group. After step 1, `adam_m` is
-    `(1 - beta_1) * gradient`: the gradients' difference.
+    per tensor, the largest over the group; `updates` is the change since
+    `reference`. `grad` and `grad_norm` (only where `reference` holds both
+    sides' previous first moment, i.e. `sync` steps): the step's gradient,
+    recovered as `(m_t - beta_1 m_{t-1}) / (1 - beta_1)`, per tensor
+    `max |a - b| / max |b|` (largest over the group) and
+    `||a - b|| / ||b||` over the whole group.
     """
     rows = param_map(model, twin)
+    ref_weights, ref_moments = reference
     out = {g: {"weights": 0.0, "updates": 0.0, "adam_m": 0.0, "adam_v": 0.0}
            for g in GROUPS}
-    opt = {"discriminator": (model.optimizer.discriminator_optimizer,
-                             twin.d_optimizer)}
-    for g in ("encoder", "decoder"):
-        opt[g] = (model.optimizer.vae_optimizer, twin.vae_optimizer)
+    norms = {g: [0.0, 0.0] for g in GROUPS}
     scale = {g: max(float(np.max(np.abs(p.detach().numpy())))
                     for gg, _, p, _, _ in rows if gg == g) for g in GROUPS}
+    opts = _optimizers(model, twin)
     for k, (group, var, param, to_torch, _) in enumerate(rows):
         a = to_torch(_np(var))
         b = param.detach().numpy()
         d = out[group]
         d["weights"] = max(d["weights"],
                            float(np.max(np.abs(a - b))) / scale[group])
-        d["updates"] = max(d["updates"], _rel(a - initial[k], b - initial[k]))
-        k_opt, t_opt = opt[group]
+        d["updates"] = max(d["updates"],
+                           _rel(a - ref_weights[k], b - ref_weights[k]))
+        k_opt, t_opt = opts[group]
         km, kv = _keras_slots(k_opt, var)
         tm, tv = _torch_slots(t_opt, param)
-        if tm is not None:
-            d["adam_m"] = max(d["adam_m"], _rel(to_torch(km), tm))
-            d["adam_v"] = max(d["adam_v"], _rel(to_torch(kv), tv))
+        if tm is None:
+            continue
+        km, kv = to_torch(km), to_torch(kv)
+        d["adam_m"] = max(d["adam_m"], _rel(km, tm))
+        d["adam_v"] = max(d["adam_v"], _rel(kv, tv))
+        if ref_moments is not None:
+            beta_1 = float(k_opt.beta_1)
+            m0 = np.asarray(ref_moments[k], np.float64)
+            ga = (km - beta_1 * m0) / (1 - beta_1)
+            gb = (tm - beta_1 * m0) / (1 - beta_1)
+            d["grad"] = max(d.get("grad", 0.0), _rel(ga, gb))
+            norms[group][0] += float(np.sum((ga - gb) ** 2))
+            norms[group][1] += float(np.sum(gb ** 2))
+    for g, (num, den) in norms.items():
+        if den > 0:
+            out[g]["grad_norm"] = float(np.sqrt(num / den))
     return out
 
 
@@ -451,28 +529,50 @@ def build(seed=0, gamma=35.0, mode="eager", data=None, adam_epsilon="keras"):
 
 
 def lockstep(model, twin, twin_module, data, steps, seed=0, batch_size=64,
-             feed="fit", report=None):
+             feed="fit", sync=False, report=None):
     """Trains both `steps` steps in lockstep; returns the per-step records.
 
     Args:
         feed: `"fit"` (ours through `model.fit` on the PyDataset, the twin
             stepped by a callback after each of our steps) or `"batch"`
             (`train_on_batch`, whose logs are exactly this step's).
+        sync: before every step give the twin our weights and Adam state
+            (`sync_twin_to_ours`), so that each step is compared from the
+            same point and differences cannot accumulate: this isolates a
+            per-step algorithm difference from the chaotic growth of float32
+            rounding. Without it both run freely from the same start.
         report: optional callable, given every step's record.
     """
     import keras
 
+    if feed == "fit" and keras.backend.backend() == "jax":
+        # JAX's `fit` keeps the variables in its state tuple between
+        # callbacks: neither the noise assigned before a step nor our
+        # weights after it are visible there.
+        raise ValueError("on JAX use feed='batch' (train_on_batch)")
     noise = SharedNoise(batch_size, model.latent_dim, seed)
+    noise.attach(model)
     ds = data.as_py_dataset(batch_size=batch_size, paired=True, seed=seed,
                             steps_per_epoch=steps)
-    initial, _ = snapshot(model, twin)
     records = []
+    reference = [(snapshot(model, twin)[0], None)]
+
+    def before_step(step):
+        noise.set_step(step)
+        if sync:
+            sync_twin_to_ours(model, twin)
+            reference[0] = snapshot(model, twin)
 
     def twin_step_and_compare(step, ours_logs):
+        # `ds.epoch` as it is now, in `fit` too: Keras' TensorFlow adapter
+        # reads batches 0, 0, 1 to infer the data's spec and then calls
+        # `on_epoch_end` before training, so `fit` trains on the plan's epoch
+        # `ds.epoch + 1`, not on `ds.epoch` (twin_compare's assumption).
         x, x2 = ds[step]
         twin_logs = twin.train_step(x, x2)
-        rec = {"step": step + 1, "losses": compare_logs(ours_logs, twin_logs),
-               "state": compare_state(model, twin, initial)}
+        rec = {"step": step + 1, "plan_epoch": ds.epoch,
+               "losses": compare_logs(ours_logs, twin_logs),
+               "state": compare_state(model, twin, reference[0])}
         records.append(rec)
         if report:
             report(rec)
@@ -480,7 +580,7 @@ def lockstep(model, twin, twin_module, data, steps, seed=0, batch_size=64,
     with shared_noise(noise, twin, twin_module):
         if feed == "batch":
             for step in range(steps):
-                noise.set_step(step)
+                before_step(step)
                 x, x2 = ds[step]
                 ours_logs = model.train_on_batch(x, x2, return_dict=True)
                 twin_step_and_compare(step, ours_logs)
@@ -497,7 +597,7 @@ def lockstep(model, twin, twin_module, data, steps, seed=0, batch_size=64,
                     self.previous = {}
 
                 def on_train_batch_begin(self, batch, logs=None):
-                    noise.set_step(batch)
+                    before_step(batch)
 
                 def on_train_batch_end(self, batch, logs=None):
                     k = batch + 1
@@ -520,14 +620,133 @@ def lockstep(model, twin, twin_module, data, steps, seed=0, batch_size=64,
     return records
 
 
+def _twin_groups(twin):
+    return ([("encoder", p) for p in twin.encoder.parameters()]
+            + [("decoder", p) for p in twin.decoder.parameters()]
+            + [("discriminator", p) for p in twin.discriminator.parameters()])
+
+
+def twin_weights(twin):
+    """Copies of the twin's network weights (`load_twin_weights` restores)."""
+    return {name: {k: v.detach().clone()
+                   for k, v in getattr(twin, name).state_dict().items()}
+            for name in GROUPS}
+
+
+def load_twin_weights(twin, weights):
+    for name in GROUPS:
+        getattr(twin, name).load_state_dict(weights[name])
+
+
+def noise_floor(twin_module, weights, data, steps, seed=0, epoch=0,
+                batch_size=64, gamma=35.0, adam_epsilon="keras", report=None):
+    """Twin against twin: how far float32 rounding alone takes two runs.
+
+    Two twins start from `weights` (`twin_weights` of a twin holding our
+    initial weights), one of them moved by one float32 ulp (`np.nextafter`)
+    in every non-zero weight, and train on the same batches (epoch `epoch`
+    of the plan) with the same noise. Their divergence is what rounding
+    differences of ~1e-7 grow into through Adam (whose first steps are
+    ~lr * sign(gradient), so a rounding flip of a tiny gradient moves a
+    weight by up to 2 lr) and through the ReLU / LeakyReLU kinks: the
+    yardstick for ours against the twin. Returns per-step records shaped
+    like `lockstep`'s (`weights` and `updates` as in `compare_state`).
+    """
+    import torch
+
+    twins = []
+    for perturb in (False, True):
+        twin = twin_module.TwinFactorVAE(latent_dim=10, gamma=gamma,
+                                         discriminator_layers=6, seed=seed,
+                                         adam_epsilon=adam_epsilon)
+        load_twin_weights(twin, weights)
+        if perturb:
+            with torch.no_grad():
+                for p in twin.vae_params + twin.d_params:
+                    w = p.detach().numpy()
+                    # Zeros (the initial biases) stay: a denormal bias would
+                    # open the ReLUs that sit exactly at 0 on dSprites' black
+                    # background, a discrete change, not a rounding one.
+                    p.copy_(torch.as_tensor(np.where(
+                        w != 0, np.nextafter(w, np.float32(np.inf)), w)))
+        twins.append(twin)
+    a, b = twins
+    initial = [[p.detach().numpy().copy() for _, p in _twin_groups(t)]
+               for t in twins]
+    noise = SharedNoise(batch_size, a.latent_dim, seed)
+    ds = data.as_py_dataset(batch_size=batch_size, paired=True, seed=seed,
+                            steps_per_epoch=steps)
+    ds.epoch = epoch
+    saved = twin_module.permute_dims
+    twin_module.permute_dims = noise.twin_permute_dims
+    a.sample = b.sample = noise.twin_sample
+    records = []
+    try:
+        for step in range(steps):
+            noise.set_step(step)
+            x, x2 = ds[step]
+            logs_a, logs_b = a.train_step(x, x2), b.train_step(x, x2)
+            state = {g: {"weights": 0.0, "updates": 0.0} for g in GROUPS}
+            scale = {g: 0.0 for g in GROUPS}
+            rows = list(zip(_twin_groups(a), _twin_groups(b), *initial))
+            for (g, pa), _, _, _ in rows:
+                scale[g] = max(scale[g], float(pa.detach().abs().max()))
+            for (g, pa), (_, pb), wa, wb in rows:
+                va, vb = pa.detach().numpy(), pb.detach().numpy()
+                state[g]["weights"] = max(
+                    state[g]["weights"], float(np.max(np.abs(va - vb))) / scale[g])
+                state[g]["updates"] = max(state[g]["updates"],
+                                          _rel(vb - wb, va - wa))
+            rec = {"step": step + 1, "plan_epoch": epoch,
+                   "losses": compare_logs(logs_b, logs_a), "state": state}
+            records.append(rec)
+            if report:
+                report(rec)
+    finally:
+        twin_module.permute_dims = saved
+    return records
+
+
+def metric_paths(twin, model, data, seed=0, size="small",
+                 metrics=("factor_vae_score", "mig")):
+    """Scores the twin's weights through both of twin_compare's call paths.
+
+    The twin's weights are copied into our model (`copy_twin_to_ours`);
+    then `metrics.evaluate` scores `model` (which calls `model.encode`, as
+    twin_compare does for ours) and `twin.encode` (twin_compare's path for
+    the twin), with the same seed and sizes. Equal weights must give equal
+    scores (up to a histogram bin or a vote flipped by ~1e-6 differences of
+    the two encoders' float32 outputs).
+
+    Returns:
+        `{"ours_path": scores, "twin_path": scores, "max_code_difference"}`.
+    """
+    from keras_factorvae import metrics as metrics_lib
+    from keras_factorvae import reporting
+
+    copy_twin_to_ours(twin, model)
+    x = data.sample_observations(512, np.random.RandomState(seed + 7))
+    code_diff = float(np.max(np.abs(model.encode(x) - twin.encode(x))))
+    overrides = reporting.metric_overrides(metrics, size)
+    out = {"max_code_difference": code_diff}
+    for name, representation in (("ours_path", model),
+                                 ("twin_path", twin.encode)):
+        out[name] = metrics_lib.evaluate(representation, data,
+                                         metrics=metrics, seed=seed,
+                                         **overrides)
+    return out
+
+
 def format_record(rec):
-    parts = [f"step {rec['step']:3d}"]
+    parts = [f"step {rec['step']:3d}"
+             + (f" (plan epoch {rec['plan_epoch']})" if "plan_epoch" in rec else "")]
     for k, v in rec["losses"].items():
         parts.append(f"{k} {v['ours']:.6g}/{v['twin']:.6g} ({v['rel']:.1e})")
     line = " | ".join(parts)
     state = "; ".join(
-        f"{g}: w {d['weights']:.1e} dw {d['updates']:.1e} "
-        f"m {d['adam_m']:.1e} v {d['adam_v']:.1e}"
+        f"{g}: w {d['weights']:.1e} dw {d['updates']:.1e}"
+        + (f" m {d['adam_m']:.1e} v {d['adam_v']:.1e}" if "adam_m" in d else "")
+        + (f" g {d['grad']:.1e} |g| {d['grad_norm']:.1e}" if "grad" in d else "")
         for g, d in rec["state"].items())
     return line + "\n         " + state
 
@@ -542,6 +761,15 @@ def main(argv=None):
     parser.add_argument("--twin-adam-epsilon", choices=("keras", "torch"),
                         default="keras",
                         help="the twin's Adam epsilon placement (twin_torch)")
+    parser.add_argument("--sync", action="store_true",
+                        help="give the twin our state before every step")
+    parser.add_argument("--noise-floor", action="store_true",
+                        help="also run twin against a 1-ulp-perturbed twin")
+    parser.add_argument("--metric-path-steps", type=int, default=0,
+                        help="train the twin alone this many steps (its own "
+                        "noise), copy it into ours and score it through both "
+                        "paths (metric_paths); 0: skip")
+    parser.add_argument("--metric-size", default="small")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
@@ -560,18 +788,44 @@ def main(argv=None):
     z = rng.standard_normal((64, 10)).astype(np.float32) * 2
     fwd = forward_differences(model, twin, x, z)
     print(f"backend {keras.backend.backend()}, mode {args.mode}, feed "
-          f"{args.feed}, twin's Adam epsilon {args.twin_adam_epsilon}; "
+          f"{args.feed}, sync {args.sync}, twin's Adam epsilon {args.twin_adam_epsilon}; "
           "forward differences: "
           + ", ".join(f"{k} {v:.1e}" for k, v in fwd.items()), flush=True)
+    start_weights = twin_weights(twin)
     start = time.time()
     records = lockstep(model, twin, twin_module, data, args.steps, args.seed,
-                       feed=args.feed,
+                       feed=args.feed, sync=args.sync,
                        report=lambda r: print(format_record(r), flush=True))
     print(f"{args.steps} steps in {time.time() - start:.1f} s")
+    floor = None
+    if args.noise_floor:
+        print("noise floor: the twin against a twin moved by one ulp, same "
+              "start, batches and noise", flush=True)
+        floor = noise_floor(twin_module, start_weights, data, args.steps,
+                            args.seed, epoch=records[-1]["plan_epoch"],
+                            gamma=args.gamma,
+                            adam_epsilon=args.twin_adam_epsilon,
+                            report=lambda r: print(format_record(r), flush=True))
+    paths = None
+    if args.metric_path_steps:
+        scored = twin_module.TwinFactorVAE(latent_dim=10, gamma=args.gamma,
+                                           discriminator_layers=6,
+                                           seed=args.seed)
+        start = time.time()
+        twin_module.train(scored, data, args.metric_path_steps, args.seed,
+                          epoch_steps=args.metric_path_steps)
+        print(f"twin trained alone {args.metric_path_steps} steps in "
+              f"{time.time() - start:.0f} s; scoring its weights through both "
+              "paths", flush=True)
+        paths = metric_paths(scored, model, data, args.seed, args.metric_size)
+        for key, value in paths.items():
+            print(f"  {key}: {value}", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"settings": vars(args), "backend": keras.backend.backend(),
-                       "forward": fwd, "records": records}, f, indent=1)
+                       "forward": fwd, "records": records,
+                       "noise_floor": floor, "metric_paths": paths}, f,
+                      indent=1, default=float)
     return records
 
 

@@ -218,7 +218,7 @@ def save_pictures(model, images, directory, history=None, num_steps=9,
     from keras_factorvae import visualize
 
     os.makedirs(directory, exist_ok=True)
-    images = visualize._as_images(model, images, 256, seed)
+    images = visualize.as_images(model, images, 256, seed)
 
     def path(key):
         return os.path.join(directory, PICTURES[key])
@@ -261,13 +261,21 @@ def metric_table(scores):
     rest = sorted(k for k in scores if k not in headline)
     lines = ["| metric | value |", "|---|---|"]
     for key in first:
-        lines.append(f"| **{key}** | **{_fmt(scores[key])}** |")
+        lines.append(f"| **{key}** | **{format_score(scores[key])}** |")
     for key in rest:
-        lines.append(f"| {key} | {_fmt(scores[key])} |")
+        lines.append(f"| {key} | {format_score(scores[key])} |")
     return lines
 
 
-def _fmt(value):
+def format_score(value):
+    """A metric score as printed in tables: 4 decimals, `n/a` if missing.
+
+    Args:
+        value: a number, None, or anything else (printed with `str`).
+
+    Returns:
+        The text; None and non-finite numbers are `"n/a"`.
+    """
     if value is None:
         return "n/a"
     try:

@@ -330,7 +330,7 @@ def test_resume_refuses_other_settings(tmp_path, capsys):
     _fake_backup(out, 3)
     args = cli.build_parser().parse_args(
         ["train", *TINY, "--steps", "6", "--out", str(out)])
-    config = cli._training_config(args).training_settings()
+    config = cli.training_config(args).training_settings()
     (out / "run.json").write_text(json.dumps({**config, "batch_size": 64}))
     err = _error(capsys, ["train", *TINY, "--steps", "6", "--out", str(out)])
     assert "unfinished run with other settings" in err and "batch_size" in err

@@ -214,7 +214,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
     def fit(self, hp, model, *args, **kwargs):
         args = list(args)
         x = args[0] if args else kwargs.get("x")
-        if _is_ground_truth_data(x):
+        if is_ground_truth_data(x):
             x = x.as_py_dataset(
                 batch_size=self.batch_size, paired=self.paired,
                 steps_per_epoch=self.steps_per_epoch,
@@ -318,7 +318,16 @@ def _seed_initializers(seed):
         torch.manual_seed(seed)
 
 
-def _is_ground_truth_data(x):
-    # Duck-typed, as everywhere in the package (disentanglement_lib's
-    # interface), but it must also offer the Keras pipeline.
+def is_ground_truth_data(x):
+    """Whether `x` is a `GroundTruthData` the search can train on.
+
+    Duck-typed, as everywhere in the package (disentanglement_lib's
+    interface), but `x` must also offer the Keras pipeline (`as_py_dataset`).
+
+    Args:
+        x: anything passed as training data.
+
+    Returns:
+        True for ground-truth data with factors and a Keras pipeline.
+    """
     return hasattr(x, "sample_factors") and hasattr(x, "as_py_dataset")

@@ -10,7 +10,7 @@ from keras_factorvae.metrics.evaluate import METRICS
 from keras_factorvae.tuning import distributed
 from keras_factorvae.tuning import objectives
 from keras_factorvae.tuning.hypermodel import ZooHyperModel
-from keras_factorvae.tuning.hypermodel import _is_ground_truth_data
+from keras_factorvae.tuning.hypermodel import is_ground_truth_data
 
 TUNERS = {
     "bayesian": keras_tuner.BayesianOptimization,
@@ -85,7 +85,7 @@ def make_tuner(hypermodel, objective, tuner="bayesian", max_trials=10,
 def _input_shape(dataset, model_kwargs):
     if "input_shape" in model_kwargs:
         return tuple(model_kwargs.pop("input_shape"))
-    if _is_ground_truth_data(dataset):
+    if is_ground_truth_data(dataset):
         return tuple(dataset.observation_shape)
     return tuple(objectives.held_out_images(dataset, 1).shape[1:])
 
@@ -186,7 +186,7 @@ def tune(dataset, ground_truth_data=None, objective=None, max_trials=10,
     if str(tuner).lower() not in TUNERS:
         raise ValueError(f"Unknown tuner {tuner!r}; known: {sorted(TUNERS)}.")
     distributed.configure_gpu_memory()
-    if ground_truth_data is None and _is_ground_truth_data(dataset):
+    if ground_truth_data is None and is_ground_truth_data(dataset):
         ground_truth_data = dataset
     objective, metric = objectives.get_objective(
         objective, has_ground_truth=ground_truth_data is not None)
@@ -224,7 +224,7 @@ def tune(dataset, ground_truth_data=None, objective=None, max_trials=10,
         return the_tuner
     fit_kwargs = dict(epochs=epochs, callbacks=list(callbacks or []),
                       verbose=verbose)
-    if steps_per_epoch is not None and not _is_ground_truth_data(dataset):
+    if steps_per_epoch is not None and not is_ground_truth_data(dataset):
         fit_kwargs["steps_per_epoch"] = steps_per_epoch
     if isinstance(dataset, np.ndarray):
         fit_kwargs["batch_size"] = batch_size
