@@ -14,6 +14,7 @@ from keras_factorvae.cli.common import positive_int
 from keras_factorvae.cli.common import print_scores
 from keras_factorvae.models import MODELS
 from keras_factorvae.runs import DEFAULT_BACKUP_EVERY
+from keras_factorvae.runs import PRECISIONS
 from keras_factorvae.runs import RunError
 from keras_factorvae.runs import TrainConfig
 from keras_factorvae.runs import parse_backup_every
@@ -88,7 +89,7 @@ def training_config(args):
         dataset=args.dataset, source=args.source, data_dir=args.data_dir,
         batch_size=args.batch_size, steps=args.steps,
         steps_per_epoch=args.steps_per_epoch, paired=bool(args.paired),
-        seed=args.seed,
+        seed=args.seed, precision=getattr(args, "precision", "float32"),
         backup_every=getattr(args, "backup_every", DEFAULT_BACKUP_EVERY),
         metrics=args.metrics, metric_size=args.metric_size,
         metrics_every=args.metrics_every, traversal_every=args.traversal_every,
@@ -176,6 +177,10 @@ def add_parser(subparsers):
     g.add_argument("--paired", action="store_true",
                    help="feed (x, x2) batch pairs (FactorVAE Algorithm 2)")
     g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--precision", choices=tuple(PRECISIONS), default="float32",
+                   help="bf16: bfloat16 compute, float32 weights and losses "
+                   "(Keras' mixed_bfloat16), for CPUs with native bfloat16 "
+                   "on TensorFlow and PyTorch (default: float32)")
     g.add_argument("--backup-every", type=_backup_every,
                    default=DEFAULT_BACKUP_EVERY,
                    help="back up every N steps (e.g. 200) or every N seconds "

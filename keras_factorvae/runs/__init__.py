@@ -9,6 +9,7 @@ Example:
 """
 
 from keras_factorvae.runs.config import DEFAULT_BACKUP_EVERY
+from keras_factorvae.runs.config import PRECISIONS
 from keras_factorvae.runs.config import TRAINING_KEYS
 from keras_factorvae.runs.config import RunError
 from keras_factorvae.runs.config import TrainConfig
@@ -19,6 +20,7 @@ from keras_factorvae.runs.engine import load_data
 from keras_factorvae.runs.engine import train
 
 __all__ = [
+    "PRECISIONS",
     "DEFAULT_BACKUP_EVERY",
     "TRAINING_KEYS",
     "Run",

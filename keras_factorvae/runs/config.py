@@ -13,8 +13,11 @@ class RunError(Exception):
 # Settings that must match for a run directory's backup to be resumed.
 TRAINING_KEYS = (
     "model", "model_kwargs", "dataset", "source", "data_dir", "batch_size",
-    "steps", "steps_per_epoch", "paired", "seed",
+    "steps", "steps_per_epoch", "paired", "seed", "precision",
 )
+
+# --precision values and the Keras dtype policies they select.
+PRECISIONS = {"float32": "float32", "bf16": "mixed_bfloat16"}
 
 DEFAULT_BACKUP_EVERY = "60s"
 
@@ -58,6 +61,11 @@ class TrainConfig:
             default `min(steps, 500)`.
         paired: feed `(x, x2)` batch pairs (FactorVAE's Algorithm 2).
         seed: seed of the weights, the noise and the batches.
+        precision: `"float32"` (default) or `"bf16"`: the model is built
+            under Keras' `mixed_bfloat16` policy (bfloat16 compute, float32
+            weights and losses). Faster on CPUs with native bfloat16
+            (AVX512_BF16, AMX) on TensorFlow and PyTorch; slower on JAX's
+            CPU backend (see the README's Benchmark section).
         backup_every: back up every N steps (`"200"`) or seconds (`"60s"`).
         metrics: metrics computed at the end (None: the default set).
         metric_size: their sample sizes (`reporting.METRIC_SIZES` key or int).
@@ -87,6 +95,7 @@ class TrainConfig:
     steps_per_epoch: Optional[int] = None
     paired: bool = False
     seed: int = 0
+    precision: str = "float32"
     backup_every: str = DEFAULT_BACKUP_EVERY
     metrics: Optional[tuple] = None
     metric_size: object = "small"
@@ -109,6 +118,10 @@ class TrainConfig:
                 f"steps_per_epoch must be >= 1; got {self.steps_per_epoch}.")
         parse_backup_every(self.backup_every)
         self.paired = bool(self.paired)
+        if self.precision not in PRECISIONS:
+            raise RunError(
+                f"precision must be one of {', '.join(PRECISIONS)}; got "
+                f"{self.precision!r}.")
 
     @property
     def epochs(self):

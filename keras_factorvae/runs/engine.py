@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from keras_factorvae.runs import backup
 from keras_factorvae.runs import directory as run_dir
+from keras_factorvae.runs.config import PRECISIONS
 from keras_factorvae.runs.config import RunError
 from keras_factorvae.runs.config import parse_backup_every
 from keras_factorvae.runs.history import merge_history
@@ -113,12 +114,18 @@ def _build(config, data):
     from keras_factorvae import models
     from keras_factorvae import reporting
 
+    import keras
+
     reporting.set_random_seed(config.seed)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(PRECISIONS[config.precision])
     try:
         model = models.get(config.model, input_shape=data.observation_shape,
                            **config.model_kwargs)
     except ValueError as error:
         raise RunError(f"Cannot build {config.model}: {error}") from None
+    finally:
+        keras.config.set_dtype_policy(previous)
     model.compile()
     try:
         train = data.as_py_dataset(
