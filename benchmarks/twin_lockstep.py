@@ -452,13 +452,17 @@ def compare_state(model, twin, reference):
     sides' previous first moment, i.e. `sync` steps): the step's gradient,
     recovered as `(m_t - beta_1 m_{t-1}) / (1 - beta_1)`, per tensor
     `max |a - b| / max |b|` (largest over the group) and
-    `||a - b|| / ||b||` over the whole group.
+    `||a - b|| / ||b||` over the whole group. `updates_norm`: the same
+    group-wide norm ratio for the updates, robust to the few elements whose
+    update a rounding flip of a near-zero gradient (Adam normalises it to
+    ~lr) or of a ReLU / LeakyReLU input at ~1e-8 changes by up to 2 lr.
     """
     rows = param_map(model, twin)
     ref_weights, ref_moments = reference
     out = {g: {"weights": 0.0, "updates": 0.0, "adam_m": 0.0, "adam_v": 0.0}
            for g in GROUPS}
     norms = {g: [0.0, 0.0] for g in GROUPS}
+    update_norms = {g: [0.0, 0.0] for g in GROUPS}
     scale = {g: max(float(np.max(np.abs(p.detach().numpy())))
                     for gg, _, p, _, _ in rows if gg == g) for g in GROUPS}
     opts = _optimizers(model, twin)
@@ -470,6 +474,10 @@ def compare_state(model, twin, reference):
                            float(np.max(np.abs(a - b))) / scale[group])
         d["updates"] = max(d["updates"],
                            _rel(a - ref_weights[k], b - ref_weights[k]))
+        da = np.asarray(a, np.float64) - ref_weights[k]
+        db = np.asarray(b, np.float64) - ref_weights[k]
+        update_norms[group][0] += float(np.sum((da - db) ** 2))
+        update_norms[group][1] += float(np.sum(db ** 2))
         k_opt, t_opt = opts[group]
         km, kv = _keras_slots(k_opt, var)
         tm, tv = _torch_slots(t_opt, param)
@@ -489,6 +497,8 @@ def compare_state(model, twin, reference):
     for g, (num, den) in norms.items():
         if den > 0:
             out[g]["grad_norm"] = float(np.sqrt(num / den))
+    for g, (num, den) in update_norms.items():
+        out[g]["updates_norm"] = float(np.sqrt(num / den)) if den > 0 else 0.0
     return out
 
 
@@ -688,6 +698,7 @@ def noise_floor(twin_module, weights, data, steps, seed=0, epoch=0,
             logs_a, logs_b = a.train_step(x, x2), b.train_step(x, x2)
             state = {g: {"weights": 0.0, "updates": 0.0} for g in GROUPS}
             scale = {g: 0.0 for g in GROUPS}
+            sums = {g: [0.0, 0.0] for g in GROUPS}
             rows = list(zip(_twin_groups(a), _twin_groups(b), *initial))
             for (g, pa), _, _, _ in rows:
                 scale[g] = max(scale[g], float(pa.detach().abs().max()))
@@ -697,6 +708,11 @@ def noise_floor(twin_module, weights, data, steps, seed=0, epoch=0,
                     state[g]["weights"], float(np.max(np.abs(va - vb))) / scale[g])
                 state[g]["updates"] = max(state[g]["updates"],
                                           _rel(vb - wb, va - wa))
+                d = (np.float64(1) * (vb - wb)) - (va - wa)
+                sums[g][0] += float(np.sum(d ** 2))
+                sums[g][1] += float(np.sum((np.float64(1) * (va - wa)) ** 2))
+            for g, (num, den) in sums.items():
+                state[g]["updates_norm"] = float(np.sqrt(num / den)) if den else 0.0
             rec = {"step": step + 1, "plan_epoch": epoch,
                    "losses": compare_logs(logs_b, logs_a), "state": state}
             records.append(rec)
@@ -744,7 +760,8 @@ def format_record(rec):
         parts.append(f"{k} {v['ours']:.6g}/{v['twin']:.6g} ({v['rel']:.1e})")
     line = " | ".join(parts)
     state = "; ".join(
-        f"{g}: w {d['weights']:.1e} dw {d['updates']:.1e}"
+        f"{g}: w {d['weights']:.1e} dw {d['updates']:.1e} "
+        f"|dw| {d['updates_norm']:.1e}"
         + (f" m {d['adam_m']:.1e} v {d['adam_v']:.1e}" if "adam_m" in d else "")
         + (f" g {d['grad']:.1e} |g| {d['grad_norm']:.1e}" if "grad" in d else "")
         for g, d in rec["state"].items())

@@ -342,3 +342,40 @@ def test_python_m_entry_point_error(cli_env, tmp_path):
     assert result.returncode == 1
     assert "does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_precision_bf16_trains_in_bfloat16_and_is_recorded(tmp_path):
+    import keras
+
+    from keras_factorvae import runs
+
+    with pytest.raises(runs.RunError, match="precision must be one of"):
+        runs.TrainConfig(precision="fp8")
+    seen = {}
+
+    class Probe(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen["compute"] = self.model.encoder.compute_dtype
+            seen["variable"] = self.model.encoder.weights[0].dtype
+
+    config = runs.TrainConfig(
+        model="factorvae", model_kwargs={"latent_dim": 2, "preset": "mlp",
+                                         "discriminator_units": 8,
+                                         "discriminator_layers": 1},
+        steps=3, batch_size=8, precision="bf16", metrics=(),
+        pictures=False, verbose=0, traversal_every=0)
+    original = keras.Model.fit
+
+    def fit(model, *args, callbacks=None, **kwargs):
+        return original(model, *args, callbacks=[Probe(), *(callbacks or [])],
+                        **kwargs)
+
+    keras.Model.fit = fit
+    try:
+        run = runs.train(config, str(tmp_path / "run"))
+    finally:
+        keras.Model.fit = original
+    assert seen == {"compute": "bfloat16", "variable": "float32"}
+    assert run.record["precision"] == "bf16"
+    assert np.isfinite(run.history["loss"]).all()
+    assert keras.config.dtype_policy().name == "float32"  # restored
