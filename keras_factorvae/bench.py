@@ -316,12 +316,17 @@ def time_metrics(model_path=None, seed=0, dci_jobs=-1, code_table=True):
 
 def race(reference, backends=("jax", "tensorflow", "torch"), rounds=3,
          preset="conv", batch_size=64, steps=30, warmup=5, model="factorvae",
-         discriminator_layers=None):
+         discriminator_layers=None, dtype_policies=("float32",)):
     """Alternates our benchmark per backend with the PyTorch reference.
 
     Every round runs each backend's benchmark and the reference once, in
     separate processes one after the other, so a noisy neighbour hurts both
     sides alike; medians over rounds are reported with their ratios.
+
+    Args:
+        dtype_policies: the Keras dtype policies to run each backend under;
+            an entry is named after its backend, with `/policy` appended for
+            any policy but float32 (e.g. `"tensorflow/mixed_bfloat16"`).
 
     Returns:
         A dict: `{"reference": median steps/s, backend: median steps/s}`.
@@ -329,7 +334,9 @@ def race(reference, backends=("jax", "tensorflow", "torch"), rounds=3,
     import statistics
     import subprocess
 
-    runs = {name: [] for name in ("reference",) + tuple(backends)}
+    entries = [(b, p, b if p == "float32" else f"{b}/{p}")
+               for b in backends for p in dtype_policies]
+    runs = {name: [] for name in ["reference"] + [e[2] for e in entries]}
     arch = "mlp" if preset == "mlp" else "conv"
     for _ in range(rounds):
         cmd = [sys.executable, reference, "--arch", arch, "--batch-size",
@@ -337,11 +344,18 @@ def race(reference, backends=("jax", "tensorflow", "torch"), rounds=3,
                "--json"]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         runs["reference"].append(json.loads(out.stdout.strip().splitlines()[-1])["steps_per_s"])
-        for backend in backends:
-            runs[backend].append(_run_ours(
+        for backend, policy, name in entries:
+            runs[name].append(_run_ours(
                 backend, model, preset, batch_size, steps, warmup,
-                discriminator_layers)["steps_per_s"])
+                discriminator_layers, policy)["steps_per_s"])
     return {name: round(statistics.median(v), 3) for name, v in runs.items()}, runs
+
+
+def _policies(text):
+    policies = tuple(p.strip() for p in text.split(",") if p.strip())
+    if not policies:
+        raise SystemExit("--race-policies names no dtype policy")
+    return policies
 
 
 def _backends(text):
@@ -354,12 +368,14 @@ def _backends(text):
 
 
 def _run_ours(backend, model, preset, batch_size, steps, warmup,
-              discriminator_layers=None):
+              discriminator_layers=None, dtype_policy="float32"):
     import subprocess
 
     cmd = [sys.executable, "-m", "keras_factorvae.bench", "--model", model,
            "--preset", preset, "--batch-size", str(batch_size), "--steps",
            str(steps), "--warmup", str(warmup), "--json"]
+    if dtype_policy != "float32":
+        cmd += ["--dtype-policy", dtype_policy]
     if discriminator_layers is not None and model == "factorvae":
         cmd += ["--discriminator-layers", str(discriminator_layers)]
     env = dict(os.environ, KERAS_BACKEND=backend)
@@ -491,6 +507,9 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--backends", default="jax,tensorflow,torch",
                         help="with --race: comma-separated backends to race")
+    parser.add_argument("--race-policies", default="float32",
+                        help="with --race: comma-separated dtype policies per "
+                        "backend, e.g. float32,mixed_bfloat16")
     parser.add_argument("--table", action="store_true",
                         help="with --race: the README table (conv/mlp x batch "
                         "64/256 races, then every zoo model at conv/64)")
@@ -532,7 +551,8 @@ def main(argv=None):
                              rounds=args.rounds, preset=args.preset,
                              batch_size=args.batch_size, steps=args.steps,
                              warmup=args.warmup, model=args.model,
-                             discriminator_layers=args.discriminator_layers)
+                             discriminator_layers=args.discriminator_layers,
+                             dtype_policies=_policies(args.race_policies))
         if args.json:
             print(json.dumps({"medians": medians, "runs": runs,
                               "machine": machine_info()}))
