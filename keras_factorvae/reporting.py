@@ -24,10 +24,10 @@ import inspect
 import json
 import math
 import os
-import random
-import sys
 
 import numpy as np
+
+from keras_factorvae.backend import set_random_seed  # noqa: F401 (public here too)
 
 # Sample sizes of the metrics. `points` metrics (mig, sap_score,
 # modularity_explicitness, dci, irs, unsupervised) encode `num_train` +
@@ -68,33 +68,6 @@ PICTURES = {
     "kl": "kl.png",
     "curves": "curves.png",
 }
-
-
-def set_random_seed(seed):
-    """`keras.utils.set_random_seed`, without importing TensorFlow needlessly.
-
-    Keras draws the seeds of its initializers and `SeedGenerator`s from
-    Python's `random`, so seeding Python and NumPy (and torch under the torch
-    backend) makes a fresh process reproducible. `keras.utils.set_random_seed`
-    also seeds TensorFlow whenever it is installed, which imports it (seconds)
-    even under JAX or torch; this calls it only under the TensorFlow backend
-    or when TensorFlow is already imported.
-
-    Args:
-        seed: int.
-    """
-    import keras
-
-    if (keras.backend.backend() == "tensorflow"
-            or sys.modules.get("tensorflow") is not None):
-        keras.utils.set_random_seed(seed)
-        return
-    random.seed(seed)
-    np.random.seed(seed)
-    if keras.backend.backend() == "torch":
-        import torch
-
-        torch.manual_seed(seed)
 
 
 def metric_sizes(size):

@@ -2,13 +2,13 @@
 
 import copy
 import numbers
-import random
 
 import keras
 import keras_tuner
 import numpy as np
 
 from keras_factorvae import models
+from keras_factorvae.backend import set_random_seed
 from keras_factorvae.optimizers import PairedOptimizer
 from keras_factorvae.optimizers import default_discriminator_optimizer
 from keras_factorvae.optimizers import default_vae_optimizer
@@ -184,7 +184,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
         if self.seed is not None:
             # Same initial weights in every trial: the tuner clears the
             # session before each build, which does not reset the seed.
-            _seed_initializers(int(self.seed))
+            set_random_seed(int(self.seed))
         kwargs = dict(self.model_kwargs)
         kwargs.setdefault("seed", self.seed)
         model = models.get(
@@ -298,24 +298,6 @@ def _from_dict(hp, name, spec):
         sampling = spec.get("sampling", "log" if lo > 0 else "linear")
         return hp.Int(name, lo, hi, step=spec.get("step"), sampling=sampling)
     raise ValueError(f"Unknown type {kind!r} in the spec of {name!r}.")
-
-
-def _seed_initializers(seed):
-    """Seeds what Keras' unseeded initializers draw from.
-
-    `keras.utils.set_random_seed` would do, but it imports TensorFlow
-    whenever it is installed (to seed it), whatever the backend; unseeded
-    Keras initializers draw their seeds from Python's `random`.
-    """
-    random.seed(seed)
-    np.random.seed(seed)
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        keras.utils.set_random_seed(seed)
-    elif backend == "torch":
-        import torch
-
-        torch.manual_seed(seed)
 
 
 def is_ground_truth_data(x):
