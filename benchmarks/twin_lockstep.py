@@ -18,30 +18,67 @@ statistically. This script removes every source of difference but the code:
    by `BaseVAE._vae_loss` and `FactorVAE._discriminator_loss` through the
    module, so patching the module attribute reaches them); the twin in
    `TwinFactorVAE.sample` and `twin_torch.permute_dims`. The patched
-   functions read the arrays from `keras.Variable`s that are assigned before
-   every step, so they also work inside a compiled (`tf.function`) step,
-   where the Python of the patch runs once, at tracing;
+   functions read the arrays from non-trainable variables attached to our
+   model and assigned before every step, so they also work inside a
+   compiled step (`tf.function`, JAX's `jit`), where the Python of the
+   patch runs once, at tracing;
 3. trains both on the same paired batches (`DSprites().as_py_dataset(
    batch_size=64, paired=True, seed=0, ...)`, as twin_compare does): ours
-   through `fit` (the twin steps inside a callback, after each of our steps)
-   or `train_on_batch`, and after every step compares every logged loss, the
+   through `fit` (the twin steps inside a callback, after each of our steps;
+   not on JAX, whose `fit` keeps the variables in its own state) or
+   `train_on_batch`, and after every step compares every logged loss, the
    weights of the encoder, decoder and discriminator, and both Adams' moment
    estimates (raw `m` and `v`; Keras and torch keep the same un-corrected
-   running averages).
+   running averages). `--sync` gives the twin our weights and Adam state
+   before every step, so that each step is compared from the same point
+   (and the step's gradients can be compared too).
 
-Differences are reported as `max |a - b| / max |b|` per tensor, maximised
-over a group (`weights`: the weights themselves, relative to the group's
-largest weight and dominated by the shared initial values; `updates`: the
-change since the start, `w_t - w_0`, which is what the optimisers did and
-the sensitive measure; see `compare_state`).
+Differences (see `compare_state`): `weights` relative to the group's largest
+weight; `updates` (the change since the common start, what the optimisers
+did), `adam_m`, `adam_v` and, with `--sync`, `grad` as `max |a - b| / max |b|`
+per tensor, the largest over the group; `updates_norm` and `grad_norm` as
+`||a - b|| / ||b||` over the whole group. `--noise-floor` also trains the
+twin against a copy of itself moved by one float32 ulp (`noise_floor`): what
+rounding alone grows into.
+
+Findings (TensorFlow graph step with the fused Adam, eager, JAX and torch
+all behave alike; numbers for TensorFlow, `--feed fit --mode graph`):
+
+- Forward passes agree to 5e-7 (encoder), 0 (decoder), 1e-6
+  (discriminator).
+- With torch's own Adam in the twin (`--twin-adam-epsilon torch`, what
+  twin_compare runs) the first step already differs: same losses and
+  gradients (1e-6..1e-5), but updates differ by up to 0.7 lr (group norm
+  8e-2 encoder, 2e-2 decoder and discriminator). Torch adds Adam's epsilon
+  to the bias-corrected `sqrt(v_hat)`; Keras (like TensorFlow and so the
+  paper's and disentanglement_lib's Adam) to `sqrt(v)`, i.e. in torch's
+  terms an epsilon of `1e-8 / sqrt(1 - beta_2^t)` (3.2e-7 at the VAE's first
+  step, 1.3e-8 at step 1000). Only weights whose gradients are below ~1e-6
+  feel it, and only during the first thousand or so VAE steps.
+- With the twin's `adam_epsilon="keras"` both agree to float32 rounding for
+  20 steps: losses to <= 2e-6 relative (tc_loss, a small difference of
+  logits, 6e-3 at step 20); update differences (group norm) 1e-5..1e-4 for
+  the first ten steps, at step 20 1e-3 (encoder), 2e-4 (decoder) and 3e-2
+  (discriminator), below the one-ulp noise floor (3e-2, 7e-4, 3e-1). Step by step (`--sync`),
+  gradients agree to ~1e-6, except at steps where one ReLU / LeakyReLU input
+  lies within rounding of 0 (|x| ~ 1e-8) and flips side (gradient group norm
+  up to 5e-3).
+- `fit` trains on the batch plan's epoch `ds.epoch + 1`: Keras' epoch
+  iterator calls the `PyDataset`'s `on_epoch_end` when `fit` starts (every
+  backend), so twin_compare's ours trains on epochs 1..5 of the plan and the
+  twin on 0..4 (the same distribution, other batches).
+- The metric call path is not a difference: the twin's weights copied into
+  our model score the same through `model.encode` and `twin.encode`
+  (`--metric-path-steps`).
 
     KERAS_BACKEND=tensorflow OMP_NUM_THREADS=1 taskset -c 1 \\
-      .venv/bin/python benchmarks/twin_lockstep.py --steps 20
+      .venv/bin/python benchmarks/twin_lockstep.py --steps 20 --noise-floor
 
 Options: `--mode eager` (`run_eagerly=True`) or `graph` (the compiled step
 twin_compare runs, with the fused Adam on TensorFlow); `--feed fit` or
-`batch`; `--json PATH` writes the per-step table. tests/test_twin_lockstep.py
-runs a few steps of this under pytest.
+`batch`; `--sync`; `--twin-adam-epsilon torch`; `--metric-path-steps N`;
+`--json PATH` writes the per-step table. tests/test_twin_lockstep.py runs a
+few steps of this under pytest.
 """
 
 import argparse
@@ -253,8 +290,9 @@ class SharedNoise:
     Step `k`'s arrays are a pure function of `(seed, k)`: `eps_x` and
     `eps_x2` (standard normal, `(batch, latent)`, float32) and `order`
     (`(batch, latent)` int32, column `j` a uniform random permutation of the
-    batch). `set_step(k)` puts them into `keras.Variable`s, which the patched
-    functions read at run time (eagerly or inside a compiled step).
+    batch). `set_step(k)` puts them into variables (of a layer `attach`ed
+    to our model), which the patched functions read at run time, eagerly or
+    inside a compiled step; the twin's patches read the numpy arrays.
     """
 
     def __init__(self, batch=64, latent=10, seed=0):
@@ -287,7 +325,17 @@ class SharedNoise:
                       "twin_sample": 0, "twin_permute": 0}
 
     def attach(self, model):
-        """Makes the noise variables part of `model`'s state."""
+        """Makes the noise variables part of `model`'s state.
+
+        A model that already holds a `SharedNoise`'s variables keeps them
+        (this one adopts them): a compiled step traced with them reads them
+        again, and JAX's step is not recompiled for a new state layout.
+        """
+        held = getattr(model, "lockstep_noise", None)
+        if held is not None and held.name == self.holder.name:
+            self.holder = held
+            self.eps_vars, self.order_var = held.eps, held.order
+            return
         model.lockstep_noise = self.holder
         ids = {id(v) for v in model.non_trainable_variables}
         if not all(id(v) in ids for v in self.holder.weights):
@@ -649,36 +697,53 @@ def load_twin_weights(twin, weights):
 
 
 def noise_floor(twin_module, weights, data, steps, seed=0, epoch=0,
-                batch_size=64, gamma=35.0, adam_epsilon="keras", report=None):
+                batch_size=64, gamma=35.0, adam_epsilon="keras", perturb=True,
+                report=None):
     """Twin against twin: how far float32 rounding alone takes two runs.
 
     Two twins start from `weights` (`twin_weights` of a twin holding our
-    initial weights), one of them moved by one float32 ulp (`np.nextafter`)
-    in every non-zero weight, and train on the same batches (epoch `epoch`
-    of the plan) with the same noise. Their divergence is what rounding
-    differences of ~1e-7 grow into through Adam (whose first steps are
-    ~lr * sign(gradient), so a rounding flip of a tiny gradient moves a
+    initial weights), the second one moved by one float32 ulp
+    (`np.nextafter`, in a random direction per element, like a rounding
+    error) in every non-zero weight, and train on the same batches (epoch
+    `epoch` of the plan) with the same noise. Their divergence is what
+    rounding differences of ~1e-7 grow into through Adam (whose first steps
+    are ~lr * sign(gradient), so a rounding flip of a tiny gradient moves a
     weight by up to 2 lr) and through the ReLU / LeakyReLU kinks: the
-    yardstick for ours against the twin. Returns per-step records shaped
-    like `lockstep`'s (`weights` and `updates` as in `compare_state`).
+    yardstick for ours against the twin.
+
+    Args:
+        adam_epsilon: the twins' `adam_epsilon`, or a pair (first, second):
+            `("keras", "torch")` with `perturb=False` measures what the
+            epsilon placement alone does.
+        perturb: move the second twin's weights by one ulp.
+
+    Returns:
+        Per-step records shaped like `lockstep`'s (`weights`, `updates`
+        and `updates_norm` as in `compare_state`; the second twin in the
+        place of ours).
     """
     import torch
 
+    if isinstance(adam_epsilon, str):
+        adam_epsilon = (adam_epsilon, adam_epsilon)
+    rng = np.random.RandomState(seed + 12345)
     twins = []
-    for perturb in (False, True):
+    for moved, epsilon in zip((False, perturb), adam_epsilon):
         twin = twin_module.TwinFactorVAE(latent_dim=10, gamma=gamma,
                                          discriminator_layers=6, seed=seed,
-                                         adam_epsilon=adam_epsilon)
+                                         adam_epsilon=epsilon)
         load_twin_weights(twin, weights)
-        if perturb:
+        if moved:
             with torch.no_grad():
                 for p in twin.vae_params + twin.d_params:
                     w = p.detach().numpy()
+                    toward = np.where(rng.rand(*w.shape) < 0.5, -np.inf,
+                                      np.inf).astype(np.float32)
                     # Zeros (the initial biases) stay: a denormal bias would
                     # open the ReLUs that sit exactly at 0 on dSprites' black
                     # background, a discrete change, not a rounding one.
                     p.copy_(torch.as_tensor(np.where(
-                        w != 0, np.nextafter(w, np.float32(np.inf)), w)))
+                        w != 0, np.nextafter(w, toward), w)))
         twins.append(twin)
     a, b = twins
     initial = [[p.detach().numpy().copy() for _, p in _twin_groups(t)]
@@ -805,8 +870,8 @@ def main(argv=None):
     z = rng.standard_normal((64, 10)).astype(np.float32) * 2
     fwd = forward_differences(model, twin, x, z)
     print(f"backend {keras.backend.backend()}, mode {args.mode}, feed "
-          f"{args.feed}, sync {args.sync}, twin's Adam epsilon {args.twin_adam_epsilon}; "
-          "forward differences: "
+          f"{args.feed}, sync {args.sync}, twin's Adam epsilon "
+          f"{args.twin_adam_epsilon}; forward differences: "
           + ", ".join(f"{k} {v:.1e}" for k, v in fwd.items()), flush=True)
     start_weights = twin_weights(twin)
     start = time.time()
