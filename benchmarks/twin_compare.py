@@ -215,11 +215,15 @@ def train_ours(data, seed, args):
     model.compile()
     ds = data.as_py_dataset(batch_size=args.batch_size, paired=True, seed=seed,
                             steps_per_epoch=epoch_steps)
+    from keras_factorvae.datasets.py_dataset import EpochSlice
+
     times, logs = [], {}
     for epoch in range(epochs):
-        ds.epoch = epoch
+        # A fixed epoch of the plan: `fit` calls the PyDataset's epoch hooks,
+        # which would move it on, and the twin must get the same batches.
+        batches = EpochSlice(ds, epoch, 0)
         start, cpu = time.time(), time.process_time()
-        history = model.fit(ds, epochs=1, verbose=0, shuffle=False)
+        history = model.fit(batches, epochs=1, verbose=0, shuffle=False)
         times.append((time.time() - start, time.process_time() - cpu))
         logs = {k: float(v[-1]) for k, v in history.history.items()}
         _progress("ours", seed, (epoch + 1) * epoch_steps, times, logs)
