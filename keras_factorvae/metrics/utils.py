@@ -121,6 +121,9 @@ def check_codes(codes, num_rows, num_codes=None):
         whatever precision the encoder returns).
     """
     codes = np.asarray(codes)
+    if codes.dtype.name == "bfloat16" or codes.dtype.name.startswith("float8"):
+        # ml_dtypes' low-precision floats are not numpy numbers.
+        codes = codes.astype(np.float32)
     if codes.ndim != 2:
         raise ValueError(
             "The representation function must return a 2-D array "

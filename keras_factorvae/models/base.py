@@ -114,8 +114,12 @@ class BaseVAE(backend_train_step(), keras.Model):
     # === Encoding and decoding ===
 
     def encode_stats(self, x, training=False):
-        """Posterior means and (bounded) log-variances of a batch, as tensors."""
-        stats = self.encoder(x, training=training)
+        """Posterior means and (bounded) log-variances of a batch, as tensors.
+
+        float32 under any dtype policy: the losses and the metrics take them
+        in float32 (a `mixed_bfloat16` encoder computes in bfloat16).
+        """
+        stats = ops.cast(self.encoder(x, training=training), "float32")
         mean = stats[:, : self.latent_dim]
         logvar = losses.clip_logvar(stats[:, self.latent_dim :])
         return mean, logvar

@@ -87,8 +87,33 @@ def test_mixed_bfloat16_trains_with_float32_losses(name, binary_images):
         logs = model._evaluation_logs(x[:8], None)
         assert all("float32" in str(v.dtype) for v in logs.values())
         assert all(v.dtype == "float32" for v in model.trainable_weights)
+        # Codes reach users and the metrics as float32 (numpy cannot treat
+        # bfloat16 as a number).
+        codes = model.encode(x[:4])
+        assert codes.dtype == np.float32 and codes.shape == (4, 3)
+        scores = kfv.metrics.evaluate(model, ToyImages(), metrics=("mig",),
+                                      num_train=40)
+        assert 0.0 <= scores["mig.discrete_mig"] <= 1.0
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+class ToyImages:
+    """Two factors drawn as the brightness of two image halves."""
+
+    num_factors = 2
+    factors_num_values = [4, 4]
+    observation_shape = SHAPE
+
+    def sample_factors(self, num, random_state):
+        return random_state.randint(4, size=(num, 2))
+
+    def sample_observations_from_factors(self, factors, random_state):
+        x = np.zeros((len(factors),) + tuple(SHAPE), np.float32)
+        half = SHAPE[1] // 2
+        x[:, :, :half] = factors[:, 0, None, None, None] / 3
+        x[:, :, half:] = factors[:, 1, None, None, None] / 3
+        return x
 
 
 def test_mixed_float16_uses_one_loss_scale_per_update(binary_images):
