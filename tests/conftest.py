@@ -54,3 +54,14 @@ def kill_after_backup(command, state_path, step, env=None, cwd=None,
             process.kill()
         process.stderr.close()
 
+
+def load_benchmark(name):
+    """Imports `benchmarks/<name>.py` (scripts, not a package) as a module."""
+    import importlib.util
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(root, "benchmarks", f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -379,3 +379,32 @@ def test_precision_bf16_trains_in_bfloat16_and_is_recorded(tmp_path):
     assert run.record["precision"] == "bf16"
     assert np.isfinite(run.history["loss"]).all()
     assert keras.config.dtype_policy().name == "float32"  # restored
+
+
+def test_a_run_directory_in_use_is_refused_and_a_stale_lock_taken_over(
+        tmp_path):
+    import subprocess
+
+    from keras_factorvae import runs
+    from keras_factorvae.runs.directory import LOCK_FILE
+
+    out = tmp_path / "run"
+    out.mkdir()
+    config = runs.TrainConfig(
+        model="vae", model_kwargs={"latent_dim": 2, "preset": "mlp"},
+        steps=2, batch_size=8, metrics=(), pictures=False, verbose=0,
+        traversal_every=0)
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / LOCK_FILE).write_text(str(owner.pid))
+        with pytest.raises(runs.RunError, match=f"in use by another training "
+                           f"process \\(pid {owner.pid}\\)"):
+            runs.train(config, str(out))
+        assert not (out / "run.json").exists()  # refused before touching it
+    finally:
+        owner.kill()
+        owner.wait()
+    # The owner is gone (as after a SIGKILL): its lock no longer holds.
+    run = runs.train(config, str(out))
+    assert run.record["status"] == "finished"
+    assert not (out / LOCK_FILE).exists()

@@ -5,29 +5,20 @@ must permute every latent column on its own, keep its two updates apart, and
 have exactly the parameters of our `conv_paper` FactorVAE.
 """
 
-import importlib.util
-import os
 
 import numpy as np
 import pytest
 
+from tests.conftest import load_benchmark
+
 torch = pytest.importorskip("torch")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(
-        name, os.path.join(ROOT, "benchmarks", f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def twin_torch():
     torch.set_num_threads(1)
-    return _load("twin_torch")
+    return load_benchmark("twin_torch")
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +144,7 @@ def test_compare_tc_estimates_equal_the_library_for_ours():
     import keras_factorvae as kfv
     from keras_factorvae import metrics
 
-    compare = _load("twin_compare")
+    compare = load_benchmark("twin_compare")
     data = kfv.datasets.load("dsprites")
     model = kfv.FactorVAE(latent_dim=4, input_shape=(64, 64, 1),
                           preset="conv_paper", discriminator_units=8,

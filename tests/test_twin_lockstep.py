@@ -30,15 +30,14 @@ Slow (one model build and compile, ~25 s on JAX); run with
       tests/test_twin_lockstep.py -m slow
 """
 
-import importlib.util
-import os
 
 import numpy as np
 import pytest
 
+from tests.conftest import load_benchmark
+
 torch = pytest.importorskip("torch")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STEPS = 3
 
 LOSS_RTOL = 1e-5         # loss, reconstruction_loss, discriminator_loss
@@ -47,18 +46,10 @@ GRAD_NORM_TOL = 1e-2
 UPDATE_NORM_TOL = 3e-2
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(
-        name, os.path.join(ROOT, "benchmarks", f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def lockstep():
     torch.set_num_threads(1)
-    return _load("twin_lockstep")
+    return load_benchmark("twin_lockstep")
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +106,7 @@ def test_update_tolerance_sees_adam_epsilon_placement(lockstep, data):
     the first step, in torch's terms), trained one step from the same
     weights on the same batch and noise: the encoders' updates differ by
     more than `UPDATE_NORM_TOL` (measured: 8e-2)."""
-    twin_module = _load("twin_torch")
+    twin_module = load_benchmark("twin_torch")
     start = lockstep.twin_weights(twin_module.TwinFactorVAE(seed=0))
     records = lockstep.noise_floor(twin_module, start, data, 1,
                                    adam_epsilon=("keras", "torch"),

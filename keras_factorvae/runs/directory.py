@@ -10,6 +10,7 @@ from keras_factorvae.runs.config import RunError
 BACKUP = "backup"
 RUN_FILE = "run.json"
 MODEL_FILE = "model.keras"
+LOCK_FILE = ".train.lock"
 
 
 def read_json(path):
@@ -78,3 +79,70 @@ def prepare(out, config, program="keras-factorvae"):
             os.remove(os.path.join(out, name))
     shutil.rmtree(os.path.join(out, BACKUP), ignore_errors=True)
     return 0
+
+
+class RunLock:
+    """Keeps a second process from training in a run directory in use.
+
+    Two `train` processes on one directory would both resume from the same
+    backups and overwrite each other's files. The lock is a file holding the
+    owner's pid; a lock whose process is gone (killed) is stale and taken
+    over, so a run SIGKILLed mid-training still resumes.
+
+    Args:
+        out: the run directory (created if needed).
+
+    Example:
+
+    >>> with RunLock("runs/fvae"):
+    ...     pass
+    """
+
+    def __init__(self, out):
+        self.out = out
+        self.path = os.path.join(out, LOCK_FILE)
+
+    def __enter__(self):
+        os.makedirs(self.out, exist_ok=True)
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                owner = _lock_owner(self.path)
+                if owner is not None and owner != os.getpid() and _alive(owner):
+                    raise RunError(
+                        f"{self.out!r} is in use by another training process "
+                        f"(pid {owner}). Wait for it to finish, or choose "
+                        "another --out.") from None
+                try:
+                    os.remove(self.path)
+                except FileNotFoundError:
+                    pass
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(str(os.getpid()))
+            return self
+        raise RunError(f"Cannot lock {self.out!r}: {self.path} keeps coming back.")
+
+    def __exit__(self, *exc_info):
+        if _lock_owner(self.path) == os.getpid():
+            os.remove(self.path)
+        return False
+
+
+def _lock_owner(path):
+    try:
+        with open(path) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True

@@ -178,6 +178,11 @@ def train(config, out):
     >>> run.record["steps_done"]
     3000
     """
+    with run_dir.RunLock(out):
+        return _train(config, out)
+
+
+def _train(config, out):
     import keras
 
     from keras_factorvae import __version__
