@@ -4,15 +4,16 @@ Imports neither TensorFlow nor Keras: `load(..., source="tfds")` and
 `as_dataset` import TensorFlow when called, `as_py_dataset` imports Keras.
 """
 
-from keras_factorvae.datasets.arrays import ArrayGroundTruthData
-from keras_factorvae.datasets.arrays import PackedBinaryImages
+from keras_factorvae.datasets.batch_plan import BatchPlan
+from keras_factorvae.datasets.batch_plan import PackedBinaryImages
+from keras_factorvae.datasets.batch_plan import decode_observations
 from keras_factorvae.datasets.dsprites import ColorDSprites
 from keras_factorvae.datasets.dsprites import DSprites
 from keras_factorvae.datasets.dsprites import NoisyDSprites
+from keras_factorvae.datasets.ground_truth import ArrayGroundTruthData
 from keras_factorvae.datasets.ground_truth import GroundTruthData
 from keras_factorvae.datasets.loading import KNOWN_DATASETS
 from keras_factorvae.datasets.loading import load
-from keras_factorvae.datasets.pipeline import BatchPlan
 from keras_factorvae.datasets.pipeline import as_dataset
 from keras_factorvae.datasets.pipeline import as_py_dataset
 from keras_factorvae.datasets.pipeline import benchmark_pipeline

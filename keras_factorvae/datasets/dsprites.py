@@ -3,8 +3,8 @@
 import numpy as np
 
 from keras_factorvae.datasets import sprite_renderer
+from keras_factorvae.datasets.batch_plan import decode_observations
 from keras_factorvae.datasets.ground_truth import GroundTruthData
-from keras_factorvae.datasets.ground_truth import decode_observations
 
 SHAPE_NAMES = ("square", "ellipse", "heart")
 

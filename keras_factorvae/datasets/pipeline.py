@@ -1,6 +1,7 @@
 """Input pipelines over a `GroundTruthData`: tf.data, keras PyDataset, numpy.
 
-Both pipelines serve the same batches, planned by `BatchPlan`: epoch `e` is
+Both pipelines serve the same batches, planned by `BatchPlan` (in
+`batch_plan.py`, re-exported here): epoch `e` is
 `steps_per_epoch` batches of `batch_size` indices of the dataset's canonical
 order. With `shuffle`, the indices of an epoch are read off permutations drawn
 by `numpy.random.RandomState([seed, e, stream])` (no repeats within an epoch
@@ -23,120 +24,7 @@ import itertools
 import threading
 import time
 
-import numpy as np
-
-from keras_factorvae.datasets.ground_truth import decode_observations
-
-
-class BatchPlan:
-    """Which indices make up batch `step` of epoch `epoch`.
-
-    Args:
-        dataset: a `GroundTruthData`.
-        batch_size: images per batch.
-        shuffle: sample the indices at random (else in order).
-        seed: non-negative int seeding every random choice.
-        paired: also serve a second independent batch.
-        steps_per_epoch: batches per epoch; defaults to
-            `min(num_examples // batch_size, 1000)`.
-    """
-
-    def __init__(
-        self, dataset, batch_size=64, shuffle=True, seed=0, paired=False,
-        steps_per_epoch=None,
-    ):
-        n = int(dataset.num_examples)
-        if not 1 <= batch_size <= n:
-            raise ValueError(
-                f"batch_size must be in [1, {n}] (the dataset size); got "
-                f"{batch_size}."
-            )
-        if steps_per_epoch is None:
-            steps_per_epoch = min(n // batch_size, 1000)
-        if steps_per_epoch < 1:
-            raise ValueError(
-                f"steps_per_epoch must be >= 1; got {steps_per_epoch}."
-            )
-        if not 0 <= seed < 2**32:
-            raise ValueError(f"seed must be in [0, 2**32); got {seed}.")
-        self.dataset = dataset
-        self.num_examples = n
-        self.batch_size = int(batch_size)
-        self.shuffle = bool(shuffle)
-        self.seed = int(seed)
-        self.paired = bool(paired)
-        self.steps_per_epoch = int(steps_per_epoch)
-        self._cache = {}  # the last two epochs computed: parallel readers straddle them
-        self._lock = threading.Lock()
-
-    def __getstate__(self):
-        # For worker processes: the lock cannot be pickled, the cache is waste.
-        state = dict(self.__dict__)
-        state["_cache"], state["_lock"] = {}, None
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-
-    def epoch_indices(self, epoch):
-        """Index batches of an epoch: `(streams, steps, batch_size)`."""
-        with self._lock:
-            if epoch not in self._cache:
-                streams = 2 if self.paired else 1
-                self._cache[epoch] = np.stack(
-                    [self._stream(epoch, s) for s in range(streams)]
-                )
-                # Evict the least recently computed epochs, never this one:
-                # a resumed or interleaved run may go back to an earlier one.
-                for old in list(self._cache)[:-2]:
-                    del self._cache[old]
-            return self._cache[epoch]
-
-    def _stream(self, epoch, stream):
-        n, need = self.num_examples, self.steps_per_epoch * self.batch_size
-        if self.shuffle:
-            rs = np.random.RandomState([self.seed, epoch, stream])
-            flat = np.concatenate(
-                [rs.permutation(n) for _ in range(-(-need // n))]
-            )[:need]
-        else:
-            start = epoch * need + stream * (n // 2)
-            flat = (start + np.arange(need, dtype=np.int64)) % n
-        return flat.reshape(self.steps_per_epoch, self.batch_size)
-
-    def raw_batch(self, epoch, step):
-        """`raw_observations_from_indices` of each stream of a batch.
-
-        Returns:
-            A tuple (one item, two when `paired`) of `(array, scale)`.
-        """
-        indices = self.epoch_indices(epoch)[:, step]
-        rs = _LazyRandomState([self.seed, epoch, step])
-        return tuple(
-            self.dataset.raw_observations_from_indices(i, rs) for i in indices
-        )
-
-    def batch(self, epoch, step):
-        """The observations of batch `step` of `epoch`: `x` or `(x, x2)`."""
-        raws = self.raw_batch(epoch, step)
-        xs = tuple(decode_observations(*raw) for raw in raws)
-        return xs if self.paired else xs[0]
-
-
-class _LazyRandomState:
-    """A `RandomState` seeded on first use: seeding one costs more than
-    rendering a batch of dSprites, which needs none."""
-
-    def __init__(self, seed):
-        self._seed = seed
-        self._state = None
-
-    def __getattr__(self, name):
-        if self._state is None:
-            self._state = np.random.RandomState(self._seed)
-        return getattr(self._state, name)
-
+from keras_factorvae.datasets.batch_plan import BatchPlan
 
 
 class _ExitGate:

@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_factorvae.datasets.pipeline import BatchPlan
+from keras_factorvae.datasets.batch_plan import BatchPlan
 
 
 class GroundTruthPyDataset(keras.utils.PyDataset):

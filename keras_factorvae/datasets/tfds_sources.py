@@ -7,8 +7,8 @@ import threading
 
 import numpy as np
 
-from keras_factorvae.datasets.arrays import ArrayGroundTruthData
-from keras_factorvae.datasets.arrays import PackedBinaryImages
+from keras_factorvae.datasets.batch_plan import PackedBinaryImages
+from keras_factorvae.datasets.ground_truth import ArrayGroundTruthData
 
 # tfds feature -> factor, in the order of the Locatello et al. study.
 TFDS_FACTORS = {
