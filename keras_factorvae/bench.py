@@ -14,8 +14,10 @@ clock runs from the end of the last warm-up step to the end of the last timed
 step. That is what the PyTorch reference times (its loop over steps on data
 made beforehand): steady-state steps, without `fit`'s fixed start-up and
 tear-down (building the iterator, callbacks, the data thread), which cost
-0.2-0.9 s per call here and would otherwise be spread over the few timed
-steps.
+0.2-0.9 s per call and would otherwise be spread over the few timed steps.
+
+The race against the PyTorch reference (alternated processes, medians) is a
+script of the repository, `benchmarks/race.py`, built on these functions.
 """
 
 import argparse
@@ -314,128 +316,6 @@ def time_metrics(model_path=None, seed=0, dci_jobs=-1, code_table=True):
                               code_table=code_table)
 
 
-def race(reference, backends=("jax", "tensorflow", "torch"), rounds=3,
-         preset="conv", batch_size=64, steps=30, warmup=5, model="factorvae",
-         discriminator_layers=None, dtype_policies=("float32",)):
-    """Alternates our benchmark per backend with the PyTorch reference.
-
-    Every round runs each backend's benchmark and the reference once, in
-    separate processes one after the other, so a noisy neighbour hurts both
-    sides alike; medians over rounds are reported with their ratios.
-
-    Args:
-        dtype_policies: the Keras dtype policies to run each backend under;
-            an entry is named after its backend, with `/policy` appended for
-            any policy but float32 (e.g. `"tensorflow/mixed_bfloat16"`).
-
-    Returns:
-        A dict: `{"reference": median steps/s, backend: median steps/s}`.
-    """
-    import statistics
-    import subprocess
-
-    entries = [(b, p, b if p == "float32" else f"{b}/{p}")
-               for b in backends for p in dtype_policies]
-    runs = {name: [] for name in ["reference"] + [e[2] for e in entries]}
-    arch = "mlp" if preset == "mlp" else "conv"
-    for _ in range(rounds):
-        cmd = [sys.executable, reference, "--arch", arch, "--batch-size",
-               str(batch_size), "--steps", str(steps), "--warmup", str(warmup),
-               "--json"]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        runs["reference"].append(json.loads(out.stdout.strip().splitlines()[-1])["steps_per_s"])
-        for backend, policy, name in entries:
-            runs[name].append(_run_ours(
-                backend, model, preset, batch_size, steps, warmup,
-                discriminator_layers, policy)["steps_per_s"])
-    return {name: round(statistics.median(v), 3) for name, v in runs.items()}, runs
-
-
-def _policies(text):
-    policies = tuple(p.strip() for p in text.split(",") if p.strip())
-    if not policies:
-        raise SystemExit("--race-policies names no dtype policy")
-    return policies
-
-
-def _backends(text):
-    names = tuple(b.strip() for b in text.split(",") if b.strip())
-    unknown = set(names) - {"jax", "tensorflow", "torch"}
-    if not names or unknown:
-        raise SystemExit(
-            f"--backends takes jax, tensorflow and/or torch; got {text!r}.")
-    return names
-
-
-def _run_ours(backend, model, preset, batch_size, steps, warmup,
-              discriminator_layers=None, dtype_policy="float32"):
-    import subprocess
-
-    cmd = [sys.executable, "-m", "keras_factorvae.bench", "--model", model,
-           "--preset", preset, "--batch-size", str(batch_size), "--steps",
-           str(steps), "--warmup", str(warmup), "--json"]
-    if dtype_policy != "float32":
-        cmd += ["--dtype-policy", dtype_policy]
-    if discriminator_layers is not None and model == "factorvae":
-        cmd += ["--discriminator-layers", str(discriminator_layers)]
-    env = dict(os.environ, KERAS_BACKEND=backend)
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env,
-                         check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def table(reference, rounds=3, backends=("jax", "tensorflow", "torch"),
-          out=None):
-    """The README's speed table: races and the zoo, written as they finish.
-
-    Races FactorVAE (5 hidden discriminator layers, like the reference)
-    against the reference for preset {conv, mlp} x batch {64, 256}, then
-    times every zoo model at conv / batch 64 on every backend (median of
-    `rounds` runs each). Batch 256 runs half the steps of batch 64.
-
-    Args:
-        reference: path of `torch_factorvae_ref.py`.
-        rounds: runs per entry (medians are reported).
-        backends: Keras backends to time.
-        out: optional JSON path, rewritten after every entry so that an
-            interrupted run keeps what it measured.
-
-    Returns:
-        `{"race": [...], "zoo": [...]}` with medians and every run.
-    """
-    import statistics
-
-    from keras_factorvae.models import MODELS
-
-    result = {"rounds": rounds, "machine": machine_info(), "race": [],
-              "zoo": []}
-
-    def save():
-        if out:
-            with open(out, "w") as f:
-                json.dump(result, f, indent=1)
-
-    for preset in ("conv", "mlp"):
-        for batch_size in (64, 256):
-            steps = 20 if batch_size == 64 else 10
-            medians, runs = race(reference, backends, rounds, preset,
-                                 batch_size, steps, 3, "factorvae", 5)
-            result["race"].append({"preset": preset, "batch_size": batch_size,
-                                   "steps": steps, "medians": medians,
-                                   "runs": runs})
-            save()
-    for name in sorted(MODELS):
-        row = {"model": name, "medians": {}, "runs": {}}
-        for backend in backends:
-            runs = [_run_ours(backend, name, "conv", 64, 20, 3, 5)["steps_per_s"]
-                    for _ in range(rounds)]
-            row["runs"][backend] = runs
-            row["medians"][backend] = round(statistics.median(runs), 3)
-        result["zoo"].append(row)
-        save()
-    return result
-
-
 def format_table(result):
     """Markdown tables of `table()`'s result."""
     lines = ["| preset | batch | reference steps/s | "
@@ -501,20 +381,6 @@ def main(argv=None):
     parser.add_argument("--render", action="store_true",
                         help="time dSprites rendering (random indices and "
                         "the whole set in order) instead")
-    parser.add_argument("--race", metavar="REFERENCE", default=None,
-                        help="path of torch_factorvae_ref.py: alternate it with "
-                        "our benchmark on every backend, print medians and ratios")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--backends", default="jax,tensorflow,torch",
-                        help="with --race: comma-separated backends to race")
-    parser.add_argument("--race-policies", default="float32",
-                        help="with --race: comma-separated dtype policies per "
-                        "backend, e.g. float32,mixed_bfloat16")
-    parser.add_argument("--table", action="store_true",
-                        help="with --race: the README table (conv/mlp x batch "
-                        "64/256 races, then every zoo model at conv/64)")
-    parser.add_argument("--out", default=None,
-                        help="with --table: JSON file written as entries finish")
     parser.add_argument("--threads", default="auto",
                         help="torch intra-op threads: auto (idle cores, see "
                         "keras_factorvae.threads), a number, or none")
@@ -522,6 +388,11 @@ def main(argv=None):
                         help="tuned: keras_factorvae.threads.configure_allocator "
                         "(reuses large temporaries); default: glibc's settings")
     args = parser.parse_args(argv)
+    # Before anything imports TensorFlow: its oneDNN kernels on x86, as the
+    # command line has them (see keras_factorvae.backend.compile_options).
+    from keras_factorvae.backend.compile_options import prefer_tensorflow_onednn
+
+    prefer_tensorflow_onednn()
     from keras_factorvae.threads import configure_allocator
     from keras_factorvae.threads import configure_threads
 
@@ -539,29 +410,6 @@ def main(argv=None):
         result = time_render()
         print(json.dumps(result) if args.json else "\n".join(
             f"{k:>12}: {v} images/s" for k, v in result.items()))
-        return 0
-    if args.table:
-        if not args.race:
-            parser.error("--table needs --race REFERENCE")
-        result = table(args.race, rounds=args.rounds, out=args.out)
-        print(json.dumps(result) if args.json else format_table(result))
-        return 0
-    if args.race:
-        medians, runs = race(args.race, backends=_backends(args.backends),
-                             rounds=args.rounds, preset=args.preset,
-                             batch_size=args.batch_size, steps=args.steps,
-                             warmup=args.warmup, model=args.model,
-                             discriminator_layers=args.discriminator_layers,
-                             dtype_policies=_policies(args.race_policies))
-        if args.json:
-            print(json.dumps({"medians": medians, "runs": runs,
-                              "machine": machine_info()}))
-        else:
-            ref = medians["reference"]
-            print(f"| implementation | steps/s (median of {args.rounds}) | x reference |")
-            print("|---|---|---|")
-            for name, value in medians.items():
-                print(f"| {name} | {value:.2f} | {value / ref:.2f} |")
         return 0
     extra = {}
     if args.discriminator_layers is not None and args.model == "factorvae":

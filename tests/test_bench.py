@@ -4,13 +4,75 @@ import pytest
 
 from keras_factorvae import bench
 
+from tests.conftest import load_benchmark
 
-def test_race_backends_are_parsed_and_checked():
-    assert bench._backends("jax, torch") == ("jax", "torch")
+
+def test_race_backends_and_policies_are_parsed_and_checked():
+    race = load_benchmark("race")
+    assert race.parse_backends("jax, torch") == ("jax", "torch")
     with pytest.raises(SystemExit, match="--backends"):
-        bench._backends("jax,numpy")
+        race.parse_backends("jax,numpy")
     with pytest.raises(SystemExit, match="--backends"):
-        bench._backends(" , ")
+        race.parse_backends(" , ")
+    assert race.parse_policies("float32, mixed_bfloat16") == (
+        "float32", "mixed_bfloat16")
+    with pytest.raises(SystemExit, match="--policies"):
+        race.parse_policies(",")
+
+
+def test_race_alternates_the_reference_and_every_entry_per_round(monkeypatch):
+    race = load_benchmark("race")
+    calls = []
+
+    def reference(path, preset, batch_size, steps, warmup):
+        calls.append("reference")
+        return {"steps_per_s": 10.0 + len(calls)}
+
+    def ours(backend, model, preset, batch_size, steps, warmup, layers, policy):
+        calls.append(f"{backend}/{policy}")
+        return {"steps_per_s": 20.0 + len(calls)}
+
+    monkeypatch.setattr(race, "run_reference", reference)
+    monkeypatch.setattr(race, "run_ours", ours)
+    medians, runs = race.race("ref.py", backends=("jax", "torch"), rounds=3,
+                              dtype_policies=("float32", "mixed_bfloat16"))
+    one_round = ["reference", "jax/float32", "jax/mixed_bfloat16",
+                 "torch/float32", "torch/mixed_bfloat16"]
+    assert calls == one_round * 3
+    # Entries are named after the backend, with any policy but float32 added.
+    assert list(medians) == ["reference", "jax", "jax/mixed_bfloat16",
+                             "torch", "torch/mixed_bfloat16"]
+    assert runs["reference"] == [11.0, 16.0, 21.0]
+    assert runs["torch"] == [24.0, 29.0, 34.0]
+    assert medians == {"reference": 16.0, "jax": 27.0,
+                       "jax/mixed_bfloat16": 28.0, "torch": 29.0,
+                       "torch/mixed_bfloat16": 30.0}
+    table = race.format_race(medians, 3).splitlines()
+    assert table[0] == "| implementation | steps/s (median of 3) | x reference |"
+    assert table[2] == "| reference | 16.00 | 1.00 |"
+    assert table[4] == "| jax/mixed_bfloat16 | 28.00 | 1.75 |"
+
+
+def test_race_runs_the_reference_with_its_arch_and_reads_its_last_line(tmp_path):
+    race = load_benchmark("race")
+    script = tmp_path / "ref.py"
+    script.write_text(
+        "import json, sys\n"
+        "print('warming up')\n"
+        "print(json.dumps({'steps_per_s': 1.5, 'argv': sys.argv[1:]}))\n")
+    result = race.run_reference(str(script), preset="mlp", batch_size=256,
+                                steps=10, warmup=3)
+    assert result["steps_per_s"] == 1.5
+    assert result["argv"] == ["--arch", "mlp", "--batch-size", "256",
+                              "--steps", "10", "--warmup", "3", "--json"]
+
+
+def test_the_users_bench_has_no_race_options():
+    # The race serves this repository and lives in benchmarks/race.py.
+    for option in ("--race", "--table", "--race-policies", "--rounds"):
+        with pytest.raises(SystemExit) as error:
+            bench.main([option, "x"])
+        assert error.value.code == 2
 
 
 def test_flop_count_of_the_conv_factorvae_step_matches_the_documented_figure():
