@@ -1,5 +1,8 @@
 # Two entry points for a fresh machine: `make demo` and `make test`.
-# Both build .venv (all three Keras backends + test tools) on first use.
+# Both build .venv on first use: the package with every extra (`.[all]`:
+# TensorFlow, tensorflow-datasets, KerasTuner), jax and torch (the other two
+# Keras backends) and the test tools, every version pinned by constraints.txt.
+# Only package registries are needed.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -12,11 +15,13 @@ export PYTHONHASHSEED ?= 0
 
 venv: $(STAMP)
 
+# A venv made before [all] held tensorflow-cpu, which writes the same files as
+# tensorflow: it is removed first (a no-op in a new venv).
 $(STAMP): requirements-test.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-test.txt -c constraints.txt
-	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m pip uninstall -q -y tensorflow-cpu 2>/dev/null || true
+	$(PY) -m pip install -q -r requirements-test.txt -e ".[all]" -c constraints.txt
 	touch $(STAMP)
 
 # The whole suite under JAX, then every backend-dependent test (marked
