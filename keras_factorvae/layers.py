@@ -6,16 +6,17 @@ slower than plain stride-1 convolutions. `SubPixelConv2DTranspose` computes
 exactly what `Conv2DTranspose(filters, 4, strides=2, padding="same")` computes,
 with the same weights, as one stride-1 2x2 convolution followed by a
 depth-to-space interleave ("sub-pixel" form). Outputs and gradients equal the
-original's to float32 rounding (tests/test_layers.py); on JAX a decoder layer
-of the conv preset runs its forward and backward pass about 10x faster.
+original's to float32 rounding (tests/test_layers.py); on JAX the conv
+preset's decoder layers run their forward and backward passes many times
+faster.
 
 The two operations are each other's transpose, so each one's input gradient
 is the other one's forward pass. `SubPixelGradConv2D` (the encoder's 4x4
 stride-2 convolutions) and `SubPixelConv2DTranspose` give their backward pass
 that form explicitly (`strided_conv2d`, `strided_conv2d_transpose`): the
 input gradient runs as the fast forward op of the other layer, the kernel
-gradient as the same dilated convolution XLA would run. On JAX this cuts the
-encoder's 32x32 layer's backward pass from 47 to 22 ms at batch 64.
+gradient as the same dilated convolution XLA would run, which on JAX makes
+the encoder's backward pass markedly faster.
 
 Layers with few channels on one side (image inputs and the logits layer)
 take two further rearrangements of the same sums, `space_to_depth_conv2d`
@@ -23,25 +24,26 @@ and `tap_matmul_conv2d_transpose`, where XLA:CPU's convolutions with a
 handful of channels run slowly. The 2x2 stride-2 convolutions of the conv
 preset take `patchify_conv2d`, one matrix product, whose kernel gradient
 needs none of the activation transposes XLA's convolution gradient makes.
-Which form each layer takes was measured on JAX with
-`keras_factorvae.compile_options` in effect (docs/benchmarks.md).
+Which form each layer takes was chosen by timing them on JAX with
+`keras_factorvae.backend.compile_options` in effect; the backends on which
+these forms run at all are `keras_factorvae.backend.conv`'s choice (figures
+in docs/benchmarks.md).
 """
 
 import keras
 from keras import ops
+
+from keras_factorvae.backend.conv import FAST_BACKENDS  # noqa: F401 (public here)
+from keras_factorvae.backend.conv import rearranged_convolutions_pay
 
 # Kernel taps feeding even (0) and odd (1) output rows/columns, in the order
 # they meet the input padded by one pixel: out[2m] = x[m-1] w[3] + x[m] w[1],
 # out[2m+1] = x[m] w[2] + x[m+1] w[0].
 _TAPS = {0: [3, 1], 1: [2, 0]}
 
-# Backends on which the sub-pixel form is the faster one (measured with
-# `python -m keras_factorvae.bench`); elsewhere the native op runs.
-FAST_BACKENDS = ("jax",)
-
 # Layers with at most this many input (encoder) or output (decoder) channels
 # take the rearranged forms `space_to_depth_conv2d` and
-# `tap_matmul_conv2d_transpose` (measured on JAX; see their docstrings).
+# `tap_matmul_conv2d_transpose` (faster on JAX; see their docstrings).
 NARROW_CHANNELS = 4
 
 
@@ -95,10 +97,9 @@ def tap_matmul_conv2d_transpose(x, kernel):
     Every input pixel is multiplied by all 16 taps at once
     (`(b h w, c_in) @ (c_in, 16 c_out)`), then each output phase adds its
     four shifted tap maps. For layers with few output channels (the logits
-    layer) a convolution with `4 * c_out` outputs runs poorly on XLA:CPU:
-    this form took 1.7 instead of 5.0 ms for the conv preset's logits layer
-    at batch 64. For wide layers the `(b, h, w, 16 c_out)` intermediate costs
-    more than it saves.
+    layer) a convolution with `4 * c_out` outputs runs poorly on XLA:CPU,
+    and this form is several times faster. For wide layers the
+    `(b, h, w, 16 c_out)` intermediate costs more than it saves.
 
     Args:
         x: `(batch, h, w, c_in)`.
@@ -129,8 +130,8 @@ def space_to_depth_conv2d(x, kernel):
     """`conv(x, kernel, strides=2, padding="same")` for 4x4 kernels and even
     sizes, as a stride-1 2x2 convolution of the padded input's 2x2 blocks.
 
-    With `c_in` = 1 (the first encoder layer) XLA:CPU ran this form's
-    forward pass in 1.9 instead of 3.1 ms at batch 64 (the rearranged input
+    With `c_in` = 1 (the first encoder layer) XLA:CPU runs this form's
+    forward pass faster than the strided convolution (the rearranged input
     is small); autodiff's kernel gradient is a plain stride-1 one.
 
     Args:
@@ -229,9 +230,8 @@ def strided_conv2d_transpose(x, kernel):
     convolution (`keras.ops.conv`), cheaper than differentiating the
     sub-pixel form. The kernel gradient is autodiff's through the sub-pixel
     form's 2x2 convolution, except for layers with fewer than 8 output
-    channels (the logits layer), where `_kernel_gradient` was faster on
-    XLA:CPU: a FactorVAE step at batch 64 took 128 instead of 132 ms
-    (interleaved in one process, with `compile_options`' settings).
+    channels (the logits layer), where `_kernel_gradient` is faster on
+    XLA:CPU (with `keras_factorvae.backend.compile_options`' settings).
 
     Args:
         x: `(batch, h, w, c_in)`.
@@ -267,7 +267,7 @@ def _fast_stride2(layer, size):
     """Whether `layer` is a `size`x`size`, stride-2, channels-last, undilated
     convolution on a backend where the faster forms pay."""
     return (
-        keras.backend.backend() in FAST_BACKENDS
+        rearranged_convolutions_pay()
         and tuple(layer.kernel_size) == (size, size)
         and tuple(layer.strides) == (2, 2)
         and tuple(layer.dilation_rate) == (1, 1)
@@ -294,9 +294,10 @@ class SubPixelGradConv2D(keras.layers.Conv2D):
 
     Same constructor, weights and results as `keras.layers.Conv2D`; with
     `kernel_size=4, strides=2, padding="same"`, channels-last data, even
-    spatial sizes and no dilation, on the backends in `FAST_BACKENDS`, the
-    convolution runs as `strided_conv2d`: the same forward op, with the
-    input gradient computed in sub-pixel form. With at most 4 input channels
+    spatial sizes and no dilation, on the backends where these forms pay
+    (`keras_factorvae.backend.conv`), the convolution runs as
+    `strided_conv2d`: the same forward op, with the input gradient computed
+    in sub-pixel form. With at most 4 input channels
     (image inputs) it runs as `space_to_depth_conv2d` instead, and with
     `kernel_size=2, strides=2` as `patchify_conv2d`.
 
@@ -338,7 +339,8 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
 
     Same constructor, weights and results as `keras.layers.Conv2DTranspose`;
     with `kernel_size=4, strides=2, padding="same"`, channels-last data and
-    no dilation, on the backends in `FAST_BACKENDS`, it runs as
+    no dilation, on the backends where these forms pay
+    (`keras_factorvae.backend.conv`), it runs as
     `strided_conv2d_transpose` (the sub-pixel form, or for at most 4 output
     channels `tap_matmul_conv2d_transpose`).
 

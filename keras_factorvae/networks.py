@@ -22,6 +22,7 @@ followed by the log-variances. Decoders output logits of the image.
 import keras
 from keras import layers
 
+from keras_factorvae.backend import conv_data_format
 from keras_factorvae.layers import SubPixelConv2DTranspose
 from keras_factorvae.layers import SubPixelGradConv2D
 
@@ -32,12 +33,11 @@ def _conv_data_format():
     """Layout of the convolutions inside the preset networks.
 
     Inputs and outputs are always channels-last and the weights are the same
-    either way; only the activations between the convolutions change layout.
-    PyTorch convolves channels-first natively, so there the data are
-    transposed once on the way in and once on the way out, instead of Keras
-    transposing them around every convolution.
+    either way; only the activations between the convolutions change layout,
+    to the one the backend convolves natively
+    (`keras_factorvae.backend.conv_data_format`).
     """
-    return "channels_first" if keras.backend.backend() == "torch" else "channels_last"
+    return conv_data_format()
 
 
 def check_image_shape(input_shape):

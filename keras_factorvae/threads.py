@@ -1,23 +1,18 @@
 """Thread and memory-allocator settings for CPU training.
 
-With two cores, PyTorch's intra-op thread pool spin-waits: when another
-process holds one of the cores, a two-thread step can run ten times slower
-than a one-thread step (measured on the 2-core CI machine), while on a quiet
-machine two threads are 1.75x faster than one (7.3 vs 4.2 steps/s). `auto`
-therefore gives PyTorch the cores that are idle right now, measured from
-/proc/stat over a quarter of a second (the load average lags by a minute
-and counts processes that just ended), and at least one.
-JAX (XLA) and TensorFlow size their own pools when they start and degrade
-gracefully; they are left alone.
+`configure_threads("auto")` gives the backend's intra-op pool, where the
+package manages it (PyTorch, whose pool spin-waits on busy cores: see
+`keras_factorvae.backend.threads`), the cores that are idle right now,
+measured from /proc/stat over a quarter of a second (the load average lags
+by a minute and counts processes that just ended), and at least one.
 
 `configure_allocator` keeps freed memory in the process for reuse. A step
 allocates and frees the same large temporaries every time (Keras' Adam on
 torch makes five 16 MB ones per discriminator layer); with glibc's defaults
 each comes from a fresh `mmap` and is paid again in page faults. Raising
-glibc's mmap and trim thresholds to 256 and 512 MB made the discriminator's
-Adam update 1.8x faster on torch (26 to 14.5 ms at batch 64) and the whole
-FactorVAE step 6-16% faster on torch and 2-20% on JAX (three alternated
-runs each). The price is that up to 512 MB of freed memory stays with the
+glibc's mmap and trim thresholds above those sizes serves them from the heap
+and makes the step faster on every backend (figures in docs/benchmarks.md).
+The price is that up to the trim threshold of freed memory stays with the
 process instead of going back to the system.
 """
 
@@ -25,6 +20,8 @@ import ctypes
 import ctypes.util
 import os
 import time
+
+from keras_factorvae.backend.threads import set_intra_op_threads
 
 # glibc's mallopt parameters (malloc.h).
 _M_TRIM_THRESHOLD = -1
@@ -58,7 +55,10 @@ def _cpu_times():
 
 
 def configure_threads(threads="auto"):
-    """Sets PyTorch's intra-op threads when torch is the Keras backend.
+    """Sizes the backend's intra-op threads where the package manages them.
+
+    Only PyTorch's pool is set (`keras_factorvae.backend.threads` says why);
+    JAX and TensorFlow keep their own.
 
     Args:
         threads: `"auto"` (idle cores, see the module docstring), an int, or
@@ -71,22 +71,17 @@ def configure_threads(threads="auto"):
 
     >>> configure_threads("auto")
     """
-    import keras
-
-    if threads is None or keras.backend.backend() != "torch":
+    if threads is None:
         return None
-    n = idle_cores() if threads == "auto" else int(threads)
-    import torch
-
-    torch.set_num_threads(n)
-    return n
+    count = idle_cores if threads == "auto" else (lambda: int(threads))
+    return set_intra_op_threads(count)
 
 
 def configure_allocator(mmap_threshold=256 << 20, trim_threshold=512 << 20):
     """Raises glibc's malloc thresholds so large temporaries are reused.
 
-    See the module docstring for why and what was measured. Affects the whole
-    process, all backends; a no-op where the C library is not glibc.
+    See the module docstring for why. Affects the whole process, all
+    backends; a no-op where the C library is not glibc.
 
     Args:
         mmap_threshold: allocations at least this large (bytes) still get

@@ -8,7 +8,7 @@ import sys
 import keras
 import pytest
 
-from keras_factorvae import compile_options
+from keras_factorvae.backend import compile_options
 
 jax_only = pytest.mark.skipif(
     keras.backend.backend() != "jax", reason="options of JAX's compiler")
@@ -85,12 +85,30 @@ def test_onednn_untouched_after_tensorflow_or_off_x86(before_tensorflow,
 
 
 @pytest.mark.multibackend
-def test_package_import_sets_onednn_before_keras():
+def test_onednn_is_set_before_any_framework_is_imported():
+    """In a fresh process: importing `keras_factorvae.backend` imports no
+    framework and sets nothing, so `prefer_tensorflow_onednn` called next
+    still precedes TensorFlow's import."""
     env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
-    code = ("import os, platform, sys; import keras_factorvae; "
-            "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), "
-            "platform.machine().lower() in "
-            "keras_factorvae.compile_options._X86)")
+    code = (
+        "import os, platform, sys\n"
+        "from keras_factorvae import backend\n"
+        "from keras_factorvae.backend import compile_options\n"
+        "frameworks = [m for m in ('keras', 'tensorflow', 'jax', 'torch')\n"
+        "              if m in sys.modules]\n"
+        "before = os.environ.get('TF_ENABLE_ONEDNN_OPTS')\n"
+        "backend.prefer_tensorflow_onednn()\n"
+        "print(frameworks, before, os.environ.get('TF_ENABLE_ONEDNN_OPTS'),\n"
+        "      platform.machine().lower() in compile_options._X86)\n")
     out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
                          capture_output=True, text=True).stdout.split()
-    assert out == (["1", "True"] if out[1] == "True" else ["None", "False"])
+    assert out[:2] == ["[]", "None"]
+    assert out[2:] == (["1", "True"] if out[3] == "True" else ["None", "False"])
+
+
+def test_old_module_path_reexports():
+    from keras_factorvae import compile_options as old
+
+    assert old.jax_compiler_options is compile_options.jax_compiler_options
+    assert old.prefer_tensorflow_onednn is compile_options.prefer_tensorflow_onednn
+    assert old.CPU_OPTIONS is compile_options.CPU_OPTIONS

@@ -2,8 +2,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_factorvae import fused_adam
+from keras_factorvae import backend
 from keras_factorvae import models
+from keras_factorvae.backend import fused_adam
 
 pytestmark = pytest.mark.multibackend
 
@@ -188,3 +189,17 @@ def test_factorvae_training_matches_unfused(binary_images, monkeypatch):
     # O(lr); rounding differences stay far below.
     for got, want in zip(fused, unfused):
         np.testing.assert_allclose(got, want, rtol=0, atol=lr / 50)
+
+
+def test_old_path_and_package_function_apply_the_same_update():
+    from keras_factorvae.fused_adam import apply_gradients
+
+    assert apply_gradients is fused_adam.apply_gradients
+    optimizer = keras.optimizers.Adam(1e-2)
+    variables = _variables(0)
+    optimizer.build(variables)
+    fused = backend.apply_gradients(optimizer, _grads(0), variables)
+    assert fused == (keras.backend.backend() == "torch")  # TF: only compiled
+    ref_vars, ref_opt, _ = _run(keras.optimizers.Adam(1e-2), fused=False, steps=1)
+    for got, want in zip(_state(variables, optimizer), _state(ref_vars, ref_opt)):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)

@@ -196,3 +196,17 @@ def test_subpixel_grad_conv2d_matches_conv2d_and_saves(tmp_path, cin):
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     assert isinstance(loaded.layers[0], SubPixelGradConv2D)
+
+
+def test_backend_choices_of_forms_and_layout():
+    """The rearranged forms run on JAX only; torch's presets convolve
+    channels-first, the others channels-last."""
+    from keras_factorvae import backend
+    from keras_factorvae import layers
+    from keras_factorvae import networks
+
+    name = keras.backend.backend()
+    assert backend.rearranged_convolutions_pay() == (name == "jax")
+    assert layers.FAST_BACKENDS == ("jax",)
+    want = "channels_first" if name == "torch" else "channels_last"
+    assert backend.conv_data_format() == networks._conv_data_format() == want

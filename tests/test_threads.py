@@ -1,4 +1,5 @@
-"""CPU runtime settings: the allocator thresholds take effect."""
+"""CPU runtime settings: the allocator thresholds take effect, and only
+torch's thread pool is sized."""
 
 import os
 import platform
@@ -55,3 +56,31 @@ def test_large_temporaries_come_from_the_heap_after_configuring():
     assert default_maps == 1  # glibc's default: its own mapping
     assert tuned_maps == 0  # configured: from the heap
     assert big_maps == 1  # above the threshold: still its own mapping
+
+
+@pytest.mark.multibackend
+def test_configure_threads_sizes_torchs_pool_only(monkeypatch):
+    import keras
+
+    from keras_factorvae import backend
+    from keras_factorvae import threads
+
+    assert threads.configure_threads(None) is None
+    if keras.backend.backend() != "torch":
+        # JAX and TensorFlow keep their own pools; nothing is measured.
+        monkeypatch.setattr(threads, "idle_cores", lambda: 1 / 0)
+        assert threads.configure_threads("auto") is None
+        assert threads.configure_threads(1) is None
+        assert backend.intra_op_threads() is None
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        assert threads.configure_threads(1) == 1
+        assert torch.get_num_threads() == backend.intra_op_threads() == 1
+        monkeypatch.setattr(threads, "idle_cores", lambda: 2)
+        assert threads.configure_threads("auto") == 2
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

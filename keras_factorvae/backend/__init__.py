@@ -1,9 +1,52 @@
-"""What differs per Keras backend, behind small named functions.
+"""Everything that differs per Keras backend, behind small named functions.
 
-Code elsewhere in the package calls these instead of asking which backend
-is active. (The training step's branches live in `models/train_step.py`.)
+One place for the backend branches: code elsewhere in the package calls
+these instead of asking which backend is active. (The training step's
+branches live in `models/train_step.py`.) Importing this package imports
+neither Keras nor a framework, so `prefer_tensorflow_onednn` can run before
+TensorFlow is imported.
+
+- `name`: the active backend's name, for records.
+- `set_random_seed` (`seeding`): seeding without importing TensorFlow.
+- `apply_gradients` (`fused_adam`): Adam as one fused kernel per tensor.
+- `jax_compiler_options`, `prefer_tensorflow_onednn` (`compile_options`).
+- `set_intra_op_threads`, `intra_op_threads` (`threads`).
+- `conv_data_format`, `rearranged_convolutions_pay` (`conv`).
+- `share_gpu_memory`, `gpu_sharing_environment` (`devices`).
 """
 
+from keras_factorvae.backend.compile_options import jax_compiler_options
+from keras_factorvae.backend.compile_options import prefer_tensorflow_onednn
+from keras_factorvae.backend.conv import conv_data_format
+from keras_factorvae.backend.conv import rearranged_convolutions_pay
+from keras_factorvae.backend.devices import gpu_sharing_environment
+from keras_factorvae.backend.devices import share_gpu_memory
 from keras_factorvae.backend.seeding import set_random_seed
+from keras_factorvae.backend.threads import intra_op_threads
+from keras_factorvae.backend.threads import set_intra_op_threads
 
-__all__ = ["set_random_seed"]
+__all__ = [
+    "apply_gradients", "conv_data_format", "gpu_sharing_environment",
+    "intra_op_threads", "jax_compiler_options", "name",
+    "prefer_tensorflow_onednn", "rearranged_convolutions_pay",
+    "set_intra_op_threads", "set_random_seed", "share_gpu_memory",
+]
+
+
+def name():
+    """The active Keras backend's name (`keras.backend.backend()`)."""
+    import keras
+
+    return keras.backend.backend()
+
+
+def apply_gradients(optimizer, grads, variables):
+    """What `optimizer.apply(grads, variables)` does, as a fused Adam kernel
+    where the backend has one (`keras_factorvae.backend.fused_adam`).
+
+    Returns:
+        True if a fused kernel did the update.
+    """
+    from keras_factorvae.backend import fused_adam
+
+    return fused_adam.apply_gradients(optimizer, grads, variables)

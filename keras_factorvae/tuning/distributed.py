@@ -12,7 +12,9 @@ import os
 import socket
 import sys
 import time
-import warnings
+
+from keras_factorvae.backend.devices import gpu_sharing_environment
+from keras_factorvae.backend.devices import share_gpu_memory
 
 CHIEF_ID = "chief"
 ENV_TUNER_ID = "KERASTUNER_TUNER_ID"
@@ -42,19 +44,12 @@ def configure_gpu_memory(memory_fraction=None):
 
     Trials run on the GPU whenever the Keras backend sees one. By default,
     TensorFlow and JAX reserve (nearly) all GPU memory at their first GPU
-    use, so a second worker on the same GPU would fail. Per backend:
-
-    - TensorFlow: `tf.config.experimental.set_memory_growth(gpu, True)` for
-      every visible GPU (TensorFlow is imported only when it is the Keras
-      backend). It fails once TensorFlow has used the GPU; that is reported
-      with a warning.
-    - JAX: `XLA_PYTHON_CLIENT_PREALLOCATE=false` and, if given,
-      `XLA_PYTHON_CLIENT_MEM_FRACTION`. They are read when JAX creates its
-      GPU client (first device use), so they must be set before that; the
-      worker launcher (`examples/launch_tuning_workers.py`) sets them in the
-      workers' environment, which is the safe place. Values already in the
-      environment are kept.
-    - PyTorch: nothing; its caching allocator grows on demand.
+    use, so a second worker on the same GPU would fail. TensorFlow gets
+    memory growth, JAX `XLA_PYTHON_CLIENT_PREALLOCATE=false` (and the memory
+    fraction) unless the environment already says otherwise, PyTorch
+    nothing (`keras_factorvae.backend.devices` has the details). The worker
+    launcher (`examples/launch_tuning_workers.py`) sets JAX's variables in
+    the workers' environment, which is the safe place.
 
     Args:
         memory_fraction: optional fraction of GPU memory (0, 1] a JAX
@@ -72,43 +67,7 @@ def configure_gpu_memory(memory_fraction=None):
     configure_gpu_memory()   # before building models
     ```
     """
-    import keras
-
-    backend = keras.backend.backend()
-    report = {"backend": backend, "gpus": None, "memory_growth": False,
-              "env": {}}
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        report["gpus"] = len(gpus)
-        try:
-            for gpu in gpus:
-                tf.config.experimental.set_memory_growth(gpu, True)
-            report["memory_growth"] = bool(gpus)
-        except RuntimeError as error:
-            # Raised once the GPUs are initialised; growth is then whatever
-            # was configured first.
-            warnings.warn(
-                f"Could not enable GPU memory growth: {error}", stacklevel=2)
-    elif backend == "jax":
-        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-        if memory_fraction is not None:
-            if not 0 < float(memory_fraction) <= 1:
-                raise ValueError(
-                    f"`memory_fraction` must be in (0, 1]; received "
-                    f"{memory_fraction}."
-                )
-            os.environ.setdefault(
-                "XLA_PYTHON_CLIENT_MEM_FRACTION", f"{float(memory_fraction):g}")
-        report["env"] = {
-            k: os.environ[k] for k in (
-                "XLA_PYTHON_CLIENT_PREALLOCATE",
-                "XLA_PYTHON_CLIENT_MEM_FRACTION") if k in os.environ
-        }
-        report["memory_growth"] = (
-            os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"].lower() == "false")
-    return report
+    return share_gpu_memory(memory_fraction)
 
 
 def find_free_port(host="127.0.0.1"):
@@ -185,10 +144,8 @@ def process_environments(num_workers, gpus=(), workers_per_gpu=1,
         memory_fraction = 0.9 / workers_per_gpu
     for i in range(num_workers):
         tuner_id = f"tuner{i}"
-        env = dict(common, **{ENV_TUNER_ID: tuner_id,
-                              "XLA_PYTHON_CLIENT_PREALLOCATE": "false"})
-        if memory_fraction is not None:
-            env["XLA_PYTHON_CLIENT_MEM_FRACTION"] = f"{memory_fraction:.3g}"
+        env = dict(common, **{ENV_TUNER_ID: tuner_id},
+                   **gpu_sharing_environment(memory_fraction))
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = gpus[i // workers_per_gpu]
         envs.append((tuner_id, env))

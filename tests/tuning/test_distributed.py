@@ -125,6 +125,14 @@ def test_launcher_dry_run_prints_one_worker_per_visible_gpu():
         assert "KERASTUNER_ORACLE_PORT=4321" in line
 
 
+def test_worker_environment_without_memory_fraction():
+    envs = dict(distributed.process_environments(1, port=1234))
+    assert envs["tuner0"] == {
+        "KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": "1234",
+        "KERASTUNER_TUNER_ID": "tuner0",
+        "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
+
+
 def test_configure_gpu_memory_per_backend(monkeypatch):
     import keras
 

@@ -1,0 +1,33 @@
+"""How the preset networks convolve on each backend.
+
+- Data format: PyTorch convolves channels-first natively, and Keras
+  transposes channels-last data around every torch convolution; the preset
+  networks therefore run their convolutions channels-first on torch
+  (transposing once on the way in and once on the way out) and
+  channels-last elsewhere. Weights are the same either way.
+- Rearranged kernels: the sub-pixel and related forms of
+  `keras_factorvae.layers` compute the same sums as Keras' strided and
+  transposed convolutions. They are faster where XLA:CPU's input-dilated
+  and few-channel convolutions are slow, on JAX; TensorFlow and PyTorch run
+  their native ops faster (`python -m keras_factorvae.bench` compares them).
+"""
+
+# Backends on which the rearranged forms of `keras_factorvae.layers` are
+# the faster ones; elsewhere the native op runs.
+FAST_BACKENDS = ("jax",)
+
+
+def conv_data_format():
+    """`"channels_first"` on torch, `"channels_last"` elsewhere: the layout
+    of the activations between the preset networks' convolutions."""
+    import keras
+
+    return "channels_first" if keras.backend.backend() == "torch" else "channels_last"
+
+
+def rearranged_convolutions_pay():
+    """Whether the rearranged convolution forms of `keras_factorvae.layers`
+    are faster than the backend's native ops."""
+    import keras
+
+    return keras.backend.backend() in FAST_BACKENDS

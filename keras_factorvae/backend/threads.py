@@ -1,0 +1,49 @@
+"""The backend's intra-op thread pool.
+
+PyTorch's pool spin-waits: when another process holds one of its cores, a
+step with one thread per core runs many times slower than one that leaves
+the busy core alone, so under torch the package sizes the pool itself.
+JAX (XLA) and TensorFlow size their own pools when they start and degrade
+gracefully when cores are busy; they are left alone.
+
+Keras is imported when a function is called, not with this module:
+importing `keras_factorvae.threads` (to configure the allocator first) does
+not import a framework.
+"""
+
+
+def set_intra_op_threads(count):
+    """Sizes the backend's intra-op pool where the package manages it (torch).
+
+    Args:
+        count: a callable without arguments giving the number of threads; it
+            is called only where the number is used.
+
+    Returns:
+        The number of threads set, or None where the backend keeps its own.
+
+    Example:
+
+    >>> set_intra_op_threads(lambda: 2)
+    """
+    import keras
+
+    if keras.backend.backend() != "torch":
+        return None
+    n = count()
+    import torch
+
+    torch.set_num_threads(n)
+    return n
+
+
+def intra_op_threads():
+    """The size of the backend's intra-op pool where the package manages it
+    (torch), else None."""
+    import keras
+
+    if keras.backend.backend() != "torch":
+        return None
+    import torch
+
+    return torch.get_num_threads()
