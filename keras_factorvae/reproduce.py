@@ -47,20 +47,14 @@ def parse_methods(gammas=(10.0, 35.0), beta=4.0, include_vae=True):
     return methods
 
 
-def _train_one(run_dir, model_name, kwargs, seed, steps, steps_per_epoch,
-               batch_size, verbose, backup_every):
-    """Trains one model of the study with the one engine (`runs.train`):
-    resumable from its last backup, mid-epoch included."""
-    from keras_factorvae import datasets
+def _config(model_name, kwargs, seed, steps, steps_per_epoch, batch_size,
+            verbose, backup_every):
+    """The `runs.TrainConfig` of one model of the study (the paper's
+    settings: conv preset, latent 10, paired batches; no metrics or
+    pictures, which the study computes itself)."""
     from keras_factorvae import runs
-    from keras_factorvae.runs import directory
-    from keras_factorvae.saving import load_model
 
-    record = directory.read_json(os.path.join(run_dir, directory.RUN_FILE)) or {}
-    if record.get("status") == "finished":
-        model = load_model(os.path.join(run_dir, directory.MODEL_FILE))
-        return model, datasets.load("dsprites"), record["train_seconds"]
-    config = runs.TrainConfig(
+    return runs.TrainConfig(
         model=model_name,
         model_kwargs={"latent_dim": 10, "preset": "conv", "seed": seed, **kwargs},
         batch_size=batch_size, steps=steps, steps_per_epoch=steps_per_epoch,
@@ -68,6 +62,21 @@ def _train_one(run_dir, model_name, kwargs, seed, steps, steps_per_epoch,
         traversal_every=0, pictures=False, verbose=verbose,
         command="keras_factorvae.reproduce.run_study",
     )
+
+
+def _trained(config, run_dir):
+    """`(model, data, train_seconds)` of the run in `run_dir`: trained (or
+    resumed from its last backup, mid-epoch included) by `runs.train`, or
+    loaded when training finished before an interruption (in the metrics)."""
+    from keras_factorvae import runs
+    from keras_factorvae.runs import directory
+    from keras_factorvae.saving import load_model
+
+    record = directory.read_json(os.path.join(run_dir, directory.RUN_FILE)) or {}
+    if record.get("status") == "finished":
+        model = load_model(os.path.join(run_dir, directory.MODEL_FILE))
+        data = runs.load_data(config.dataset, config.source, config.data_dir)
+        return model, data, record["train_seconds"]
     run = runs.train(config, run_dir)
     return run.model, run.data, run.record["train_seconds"]
 
@@ -121,9 +130,9 @@ def run_study(out, methods=DEFAULT_METHODS, seeds=(0,), steps=3000,
                 with open(done) as f:
                     rows.append(json.load(f))
                 continue
-            model, data, seconds = _train_one(
-                run_dir, model_name, kwargs, seed, steps, steps_per_epoch,
-                batch_size, verbose, backup_every)
+            config = _config(model_name, kwargs, seed, steps, steps_per_epoch,
+                             batch_size, verbose, backup_every)
+            model, data, seconds = _trained(config, run_dir)
             t0 = time.time()
             scores = metric_lib.evaluate(model, data, metrics=metrics, seed=seed,
                                          **(metric_sizes or {}))
@@ -165,6 +174,8 @@ def run_study(out, methods=DEFAULT_METHODS, seeds=(0,), steps=3000,
 
 
 def _write_tables(out, rows):
+    from keras_factorvae import reporting
+
     keys = []
     for row in rows:
         keys += [k for k in row if k not in keys]
@@ -177,11 +188,10 @@ def _write_tables(out, rows):
              "mig.discrete_mig", "dci.disentanglement", "sap_score.SAP_score",
              "modularity_explicitness.modularity_score", "irs.IRS"]
     shown = [k for k in shown if k in keys]
-    lines = ["| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
-    for row in rows:
-        cells = [f"{row[k]:.4g}" if isinstance(row.get(k), float) else str(row.get(k, ""))
-                 for k in shown]
-        lines.append("| " + " | ".join(cells) + " |")
+    lines = reporting.markdown_table(shown, [
+        [f"{row[k]:.4g}" if isinstance(row.get(k), float) else str(row.get(k, ""))
+         for k in shown]
+        for row in rows])
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 

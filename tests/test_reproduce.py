@@ -27,6 +27,17 @@ def test_study_writes_results_and_resumes(tmp_path):
                  "traversal_vae.png", "traversal_fvae.png", "study.json"):
         assert os.path.getsize(os.path.join(out, name)) > 0, name
     assert "mig.discrete_mig" in rows[0] and rows[1]["gamma"] == 10.0
+    # Each model is a run directory of the one engine (runs.train).
+    record = json.loads(
+        (tmp_path / "study" / "models" / "fvae_seed0" / "run.json").read_text())
+    assert record["status"] == "finished" and record["steps_done"] == 2
+    assert record["model"] == "factorvae" and record["paired"] is True
+    assert record["model_kwargs"] == {"latent_dim": 10, "preset": "conv",
+                                      "seed": 0, "gamma": 10.0}
+    assert rows[1]["train_seconds"] == round(record["train_seconds"], 1)
+    for name in ("history.csv", "history.json", "model.keras"):
+        assert (tmp_path / "study" / "models" / "fvae_seed0" / name).is_file()
+    assert not (tmp_path / "study" / "models" / "fvae_seed0" / "backup").exists()
     done = os.path.join(out, "models", "fvae_seed0", "done.json")
     model = os.path.join(out, "models", "fvae_seed0", "model.keras")
     stamps = (os.path.getmtime(done), os.path.getmtime(model))

@@ -24,7 +24,8 @@ def _weights_name(step):
 
 
 def read_state(directory):
-    """`{"step": ..., "weights": ...}` of the last backup, or None."""
+    """`{"step": ..., "weights": ..., "metrics": ...}` of the last backup
+    (with `"train_seconds"` when its `StepBackup` had a clock), or None."""
     path = os.path.join(directory, STATE_FILE)
     try:
         with open(path) as f:
@@ -69,11 +70,17 @@ class StepBackup(keras.callbacks.Callback):
         every: `("steps", n)` or `("seconds", s)` (`config.parse_backup_every`).
         start_step: the global step training starts from (a resume's).
         steps_per_epoch: steps per epoch of the run.
+        clock: optional callable returning the seconds the run has trained
+            so far (all invocations); kept in `state.json` as
+            `train_seconds`, so that a resumed run's time (and time budget)
+            counts the seconds before the interruption.
     """
 
-    def __init__(self, directory, every, start_step, steps_per_epoch):
+    def __init__(self, directory, every, start_step, steps_per_epoch,
+                 clock=None):
         super().__init__()
         self.directory = directory
+        self.clock = clock
         self.kind, self.amount = every
         self.step = int(start_step)
         self.steps_per_epoch = int(steps_per_epoch)
@@ -108,8 +115,11 @@ class StepBackup(keras.callbacks.Callback):
             v.path: keras.ops.convert_to_numpy(v).tolist()
             for v in self.model.metrics_variables
         }
+        state = {"step": self.step, "weights": name, "metrics": metrics}
+        if self.clock is not None:
+            state["train_seconds"] = float(self.clock())
         with open(state_tmp, "w") as f:
-            json.dump({"step": self.step, "weights": name, "metrics": metrics}, f)
+            json.dump(state, f)
         os.replace(state_tmp, os.path.join(self.directory, STATE_FILE))
         if previous and previous["weights"] != name:
             old = os.path.join(self.directory, previous["weights"])

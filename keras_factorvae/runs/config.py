@@ -67,6 +67,12 @@ class TrainConfig:
             (AVX512_BF16, AMX) on TensorFlow and PyTorch; slower on JAX's
             CPU backend (see the README's Benchmark section).
         backup_every: back up every N steps (`"200"`) or seconds (`"60s"`).
+        max_seconds: a training time budget in seconds (None: none).
+            Training stops after the first step that ends past it and the
+            run finishes there, so `steps` is then an upper bound and
+            `run.json`'s `steps_done` the steps taken. The budget covers
+            all invocations of a resumed run (the seconds trained before a
+            kill are kept in the backup).
         metrics: metrics computed at the end (None: the default set).
         metric_size: their sample sizes (`reporting.METRIC_SIZES` key or int).
         metrics_every: also log headline metrics every N epochs (0: off).
@@ -97,6 +103,7 @@ class TrainConfig:
     seed: int = 0
     precision: str = "float32"
     backup_every: str = DEFAULT_BACKUP_EVERY
+    max_seconds: Optional[float] = None
     metrics: Optional[tuple] = None
     metric_size: object = "small"
     metrics_every: int = 0
@@ -117,6 +124,11 @@ class TrainConfig:
             raise RunError(
                 f"steps_per_epoch must be >= 1; got {self.steps_per_epoch}.")
         parse_backup_every(self.backup_every)
+        if self.max_seconds is not None:
+            self.max_seconds = float(self.max_seconds)
+            if not self.max_seconds > 0:
+                raise RunError(
+                    f"max_seconds must be > 0; got {self.max_seconds}.")
         self.paired = bool(self.paired)
         if self.precision not in PRECISIONS:
             raise RunError(

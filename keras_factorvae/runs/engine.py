@@ -1,8 +1,9 @@
 """The one training engine: a run directory trained, backed up and resumed.
 
 `train(config, out)` builds the model and the data of a `TrainConfig`,
-trains it with `fit`, backs it up every `config.backup_every` steps or
-seconds (`runs.backup`), and writes the run's outputs: `model.keras`,
+trains it with `fit` for `config.steps` steps (or until its time budget
+`config.max_seconds` is spent), backs it up every `config.backup_every`
+steps or seconds (`runs.backup`), and writes the run's outputs: `model.keras`,
 `history.csv` / `history.json`, `metrics.json`, the pictures, `report.md`
 and `run.json`. Called again on the same directory after an interruption
 (Ctrl-C, SIGKILL, a lost machine), it resumes from the last backup: same
@@ -32,6 +33,7 @@ class Run(NamedTuple):
     record: dict
     history: dict
     scores: object
+    pictures: object = None  # `reporting.save_pictures`' dict, if drawn
 
 
 def load_data(name, source=None, data_dir=None):
@@ -66,7 +68,7 @@ def compute_metrics(model, data, metrics, size, seed=0):
         raise RunError(f"Metrics failed: {error}") from None
 
 
-def _callbacks(config, out, train, data, start_step):
+def _callbacks(config, out, train, data, start_step, clock, extra=()):
     import keras
 
     from keras_factorvae.callbacks.traversals import Traversals
@@ -79,16 +81,22 @@ def _callbacks(config, out, train, data, start_step):
             train.epoch = epoch
 
     class StepLimit(keras.callbacks.Callback):
-        # The last epoch may be shorter: stop after exactly `steps` steps.
+        # The last epoch may be shorter: stop after exactly `steps` steps,
+        # or after the step that spends the time budget (fit still ends
+        # that epoch: its history row, pictures and backup are written).
         step = start_step
 
         def on_train_batch_end(self, batch, logs=None):
             self.step += 1
-            if self.step >= config.steps:
+            if self.step >= config.steps or (
+                    config.max_seconds is not None
+                    and clock() >= config.max_seconds):
                 self.model.stop_training = True
 
     limit = StepLimit()
-    callbacks = [EpochSync(), limit]
+    # The caller's callbacks next: what they write into the epoch logs
+    # reaches the history, TensorBoard and the backups.
+    callbacks = [EpochSync(), limit, *extra]
     if config.metrics_every:
         callbacks.append(EpochMetrics(
             data, config.metrics or ("mig",), config.metrics_every,
@@ -106,7 +114,7 @@ def _callbacks(config, out, train, data, start_step):
         os.path.join(out, "history.csv"), append=True))
     callbacks.append(backup.StepBackup(
         os.path.join(out, run_dir.BACKUP), parse_backup_every(config.backup_every),
-        start_step, config.steps_per_epoch))
+        start_step, config.steps_per_epoch, clock=clock))
     return callbacks, limit
 
 
@@ -137,13 +145,15 @@ def _build(config, data):
     return model, train
 
 
-def _fit(model, train, config, out, data, start_step):
-    """Trains from `start_step` to `config.steps`; a mid-epoch start first
-    finishes its epoch on the remaining batches of that epoch."""
+def _fit(model, train, config, out, data, start_step, clock, extra=()):
+    """Trains from `start_step` to `config.steps` (or the time budget); a
+    mid-epoch start first finishes its epoch on the remaining batches of
+    that epoch. Returns the step reached."""
     from keras_factorvae.datasets.py_dataset import EpochSlice
 
     spe = config.steps_per_epoch
-    callbacks, limit = _callbacks(config, out, train, data, start_step)
+    callbacks, limit = _callbacks(config, out, train, data, start_step, clock,
+                                  extra)
     epoch, batch = divmod(start_step, spe)
     if batch:
         tail = EpochSlice(train, epoch, batch,
@@ -153,20 +163,28 @@ def _fit(model, train, config, out, data, start_step):
                   verbose=config.verbose, callbacks=[restore] + callbacks,
                   shuffle=False)
         epoch += 1
-    if limit.step < config.steps:
+    if limit.step < config.steps and not model.stop_training:
         model.fit(train, epochs=config.epochs, initial_epoch=epoch,
                   verbose=config.verbose, callbacks=callbacks, shuffle=False)
+    return limit.step
 
 
-def train(config, out):
+def train(config, out, callbacks=()):
     """Trains (or resumes) the run of `config` in the directory `out`.
 
     Args:
         config: a `TrainConfig`.
         out: the run directory (created if needed).
+        callbacks: more Keras callbacks for `fit`, run after the engine's
+            step counting and before its history, pictures and backups (so
+            that values they add to the epoch logs are recorded). Stateful
+            ones are not backed up: on a resume they start afresh.
 
     Returns:
-        A `Run(model, data, record, history, scores)`.
+        A `Run(model, data, record, history, scores, pictures)`. Its
+        `record` (also `run.json`) holds `steps_done` (fewer than `steps`
+        when the time budget stopped training), `train_seconds` and, with
+        metrics, `metric_seconds`.
 
     Raises:
         RunError: settings or a directory the run cannot use (the message
@@ -179,62 +197,62 @@ def train(config, out):
     3000
     """
     with run_dir.RunLock(out):
-        return _train(config, out)
+        return _train(config, out, tuple(callbacks))
 
 
-def _train(config, out):
-    import keras
+def train_model(model, data, train_data, config, out, callbacks=(),
+                initial_step=0):
+    """Trains a model built and compiled by the caller in the run directory
+    `out`: the engine's step count, time budget, history, backups and
+    resume, without its model file, metrics and pictures.
 
-    from keras_factorvae import __version__
+    For callers that build their own model (the tuner: KerasTuner builds
+    each trial's model from its hyper-parameters). Called again on the same
+    directory after an interruption, it reloads the last backup into
+    `model` and goes on from there.
+
+    Args:
+        model: a compiled model of the zoo.
+        data: the `GroundTruthData` the pipeline draws from (for the
+            engine's callbacks).
+        train_data: its `GroundTruthPyDataset` (`as_py_dataset` with the
+            config's batch size, pairing, steps per epoch and seed).
+        config: a `TrainConfig` (its model and dataset fields are recorded
+            and checked on a resume; `metrics` and `pictures` are unused).
+        out: the run directory.
+        callbacks: more callbacks, as for `train`.
+        initial_step: the step a fresh run starts from (a multiple of
+            `config.steps_per_epoch`; e.g. Hyperband's `initial_epoch`
+            times it, the caller having loaded the weights to go on from).
+
+    Returns:
+        A `Run(model, data, record, history, scores=None)`.
+    """
+    with run_dir.RunLock(out):
+        resume_step = run_dir.prepare(out, config)
+        record, history, _ = _train_in(
+            model, data, train_data, config, out, resume_step,
+            resume_step or int(initial_step), tuple(callbacks), save=None)
+        return Run(model, data, record, history, None)
+
+
+def _train(config, out, extra=()):
     from keras_factorvae import reporting
 
-    start_step = run_dir.prepare(out, config)
+    resume_step = run_dir.prepare(out, config)
     data = load_data(config.dataset, config.source, config.data_dir)
     os.makedirs(out, exist_ok=True)
     model, train_data = _build(config, data)
-    backup_path = os.path.join(out, run_dir.BACKUP)
-    if start_step:
-        backup.restore(model, backup_path)
-    previous = run_dir.read_json(os.path.join(out, run_dir.RUN_FILE)) or {}
-    record = {
-        **config.training_settings(),
-        "backup_every": config.backup_every,
-        "status": "running",
-        "backend": keras.backend.backend(),
-        "keras_version": keras.__version__,
-        "keras_factorvae_version": __version__,
-        "command": config.command,
-        "train_seconds": previous.get("train_seconds", 0.0) if start_step else 0.0,
-    }
-    reporting.write_json(record, os.path.join(out, run_dir.RUN_FILE))
-    if start_step:
-        epoch, batch = divmod(start_step, config.steps_per_epoch)
-        print(f"Resuming {out} from step {start_step} of {config.steps} "
-              f"(epoch {epoch + 1} of {config.epochs}, batch {batch}; backup "
-              f"in {backup_path}).", flush=True)
-    start = time.time()
-    try:
-        _fit(model, train_data, config, out, data, start_step)
-    except KeyboardInterrupt:
-        print(f"\nInterrupted. Rerun the same command to resume from step "
-              f"{run_dir.backup_step(out)} (backup in {backup_path}).",
-              file=sys.stderr)
-        raise
-    record["train_seconds"] += time.time() - start
 
-    # Save first: from here on the run can be evaluated even if a later
-    # step fails.
-    tmp = os.path.join(out, "model.tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, os.path.join(out, run_dir.MODEL_FILE))
-    history = merge_history(os.path.join(out, "history.csv"))
-    reporting.write_json(history, os.path.join(out, "history.json"))
-    shutil.rmtree(backup_path, ignore_errors=True)
-    epochs_done = len(history.get("epoch", []))
-    record.update(status="finished", epochs_done=epochs_done,
-                  steps_done=min(config.steps, epochs_done * config.steps_per_epoch))
-    reporting.write_json(record, os.path.join(out, run_dir.RUN_FILE))
+    def save():
+        # Before the backup goes: from here on the run can be evaluated even
+        # if a later step fails.
+        tmp = os.path.join(out, "model.tmp.keras")
+        model.save(tmp)
+        os.replace(tmp, os.path.join(out, run_dir.MODEL_FILE))
 
+    record, history, _ = _train_in(model, data, train_data, config, out,
+                                   resume_step, resume_step, extra, save)
     scores = None
     metrics = (config.metrics if config.metrics is not None
                else reporting.DEFAULT_METRICS)
@@ -242,11 +260,14 @@ def _train(config, out):
         if config.verbose:
             print(f"Computing metrics ({', '.join(metrics)}; size "
                   f"{config.metric_size})...")
+        metric_start = time.time()
         scores = reporting.json_safe(compute_metrics(
             model, data, metrics, config.metric_size, config.seed))
+        record["metric_seconds"] = time.time() - metric_start
         reporting.write_json(scores, os.path.join(out, "metrics.json"))
     record["metrics"] = list(metrics)
     record["metric_size"] = config.metric_size
+    pictures = None
     if config.pictures:
         pictures = reporting.save_pictures(
             model, data, out, history=history, seed=config.seed,
@@ -255,7 +276,66 @@ def _train(config, out):
         record["inactive_dims"] = pictures["traversal_info"]["inactive"]
         _write_report(out, record, scores, pictures)
     reporting.write_json(record, os.path.join(out, run_dir.RUN_FILE))
-    return Run(model, data, record, history, scores)
+    return Run(model, data, record, history, scores, pictures)
+
+
+def _train_in(model, data, train_data, config, out, resume_step, start_step,
+              extra, save):
+    """Trains `model` in `out` from `start_step` (restoring the backup when
+    `resume_step`); returns `(record, history, step reached)`."""
+    import keras
+
+    from keras_factorvae import __version__
+    from keras_factorvae import reporting
+
+    backup_path = os.path.join(out, run_dir.BACKUP)
+    if resume_step:
+        backup.restore(model, backup_path)
+    previous = run_dir.read_json(os.path.join(out, run_dir.RUN_FILE)) or {}
+    # Seconds trained before: the backup's clock (a killed run), else run.json.
+    state = backup.read_state(backup_path) if resume_step else None
+    seconds_before = (state or {}).get(
+        "train_seconds", previous.get("train_seconds", 0.0)) if resume_step else 0.0
+    record = {
+        **config.training_settings(),
+        "backup_every": config.backup_every,
+        "max_seconds": config.max_seconds,
+        "status": "running",
+        "backend": keras.backend.backend(),
+        "keras_version": keras.__version__,
+        "keras_factorvae_version": __version__,
+        "command": config.command,
+        "train_seconds": seconds_before,
+    }
+    reporting.write_json(record, os.path.join(out, run_dir.RUN_FILE))
+    if resume_step:
+        epoch, batch = divmod(start_step, config.steps_per_epoch)
+        print(f"Resuming {out} from step {start_step} of {config.steps} "
+              f"(epoch {epoch + 1} of {config.epochs}, batch {batch}; backup "
+              f"in {backup_path}).", flush=True)
+    start = time.time()
+
+    def clock():  # seconds trained, this invocation and those before
+        return seconds_before + time.time() - start
+
+    try:
+        step = _fit(model, train_data, config, out, data, start_step, clock,
+                    extra)
+    except KeyboardInterrupt:
+        print(f"\nInterrupted. Rerun the same command to resume from step "
+              f"{run_dir.backup_step(out)} (backup in {backup_path}).",
+              file=sys.stderr)
+        raise
+    record["train_seconds"] = clock()
+    if save is not None:
+        save()
+    history = merge_history(os.path.join(out, "history.csv"))
+    reporting.write_json(history, os.path.join(out, "history.json"))
+    shutil.rmtree(backup_path, ignore_errors=True)
+    epochs_done = len(history.get("epoch", []))
+    record.update(status="finished", epochs_done=epochs_done, steps_done=step)
+    reporting.write_json(record, os.path.join(out, run_dir.RUN_FILE))
+    return record, history, step
 
 
 def _write_report(out, record, scores, pictures):
