@@ -2,6 +2,7 @@
 
 import copy
 import numbers
+import os
 
 import keras
 import keras_tuner
@@ -109,6 +110,11 @@ class ZooHyperModel(keras_tuner.HyperModel):
     When `x` is a `GroundTruthData`, `fit` builds a fresh
     `as_py_dataset(batch_size, paired, steps_per_epoch, seed)` pipeline for
     every trial, so that all trials see the same batches in the same order.
+    Given a `run_directory` as well (the tuners of `tuning.make_tuner` pass
+    `<trial directory>/run`), the trial trains through the package's
+    training engine (`keras_factorvae.runs.engine.train_model`): its history
+    in `history.csv`, backups every `backup_every` steps or seconds, and a
+    search killed mid-trial resumes that trial from its last backup.
 
     Args:
         model_name: a name of `keras_factorvae.models.MODELS`.
@@ -131,6 +137,8 @@ class ZooHyperModel(keras_tuner.HyperModel):
             `{"jit_compile": False}`: on JAX, a jitted step is compiled
             anew for every trial, since the tuned weights are constants of
             the compiled step; eager steps skip that for very short trials).
+        backup_every: the trials' backups (with a `run_directory`): every N
+            steps (`"200"`) or seconds (`"60s"`), and after every epoch.
         name: name of the hypermodel.
         **model_kwargs: fixed constructor arguments (e.g. `latent_dim`,
             `preset`, `discriminator_units`).
@@ -150,7 +158,8 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
     def __init__(self, model_name, input_shape, search=None, callbacks=None,
                  batch_size=64, steps_per_epoch=None, paired=None, seed=0,
-                 compile_kwargs=None, name=None, **model_kwargs):
+                 compile_kwargs=None, name=None, backup_every=None,
+                 **model_kwargs):
         key = str(model_name).lower().replace("-", "_")
         if key not in models.MODELS:
             raise ValueError(
@@ -173,6 +182,11 @@ class ZooHyperModel(keras_tuner.HyperModel):
         self.paired = (key == "factorvae") if paired is None else bool(paired)
         self.seed = seed
         self.compile_kwargs = dict(compile_kwargs or {})
+        if backup_every is None:
+            from keras_factorvae.runs.config import DEFAULT_BACKUP_EVERY
+
+            backup_every = DEFAULT_BACKUP_EVERY
+        self.backup_every = str(backup_every)
         self.model_kwargs = model_kwargs
 
     def build(self, hp):
@@ -211,9 +225,12 @@ class ZooHyperModel(keras_tuner.HyperModel):
             disc.learning_rate = float(values["discriminator_learning_rate"])
         return {"optimizer": PairedOptimizer(vae, disc)}
 
-    def fit(self, hp, model, *args, **kwargs):
+    def fit(self, hp, model, *args, run_directory=None, **kwargs):
         args = list(args)
         x = args[0] if args else kwargs.get("x")
+        if run_directory is not None and is_ground_truth_data(x) and (
+                set(kwargs) - {"x"} <= _ENGINE_FIT_KEYS) and len(args) <= 1:
+            return self._fit_run(hp, model, x, run_directory, kwargs)
         if is_ground_truth_data(x):
             x = x.as_py_dataset(
                 batch_size=self.batch_size, paired=self.paired,
@@ -230,6 +247,80 @@ class ZooHyperModel(keras_tuner.HyperModel):
             kwargs.get("callbacks") or []
         )
         return model.fit(*args, **kwargs)
+
+    def _fit_run(self, hp, model, data, out, kwargs):
+        """One trial through the engine, in the run directory `out`."""
+        from keras_factorvae.reporting import json_safe
+        from keras_factorvae.runs import directory
+        from keras_factorvae.runs.config import TrainConfig
+        from keras_factorvae.runs.engine import train_model
+
+        seed = 0 if self.seed is None else int(self.seed)
+        train_data = data.as_py_dataset(
+            batch_size=self.batch_size, paired=self.paired,
+            steps_per_epoch=self.steps_per_epoch, seed=seed)
+        spe = len(train_data)
+        epochs = int(kwargs.get("epochs", 1))
+        initial_epoch = int(kwargs.get("initial_epoch", 0))
+        values = {k: v for k, v in hp.values.items() if "/" not in k}
+        previous = directory.read_json(os.path.join(out, directory.RUN_FILE))
+        config = TrainConfig(
+            model=self.model_name,
+            model_kwargs=json_safe({**self.model_kwargs, **values}),
+            dataset=type(data).__name__, batch_size=self.batch_size,
+            steps=epochs * spe, steps_per_epoch=spe, paired=self.paired,
+            seed=seed, backup_every=self.backup_every, metrics=(),
+            traversal_every=0, pictures=False,
+            verbose=kwargs.get("verbose", 1),
+            # A finished run here is an earlier execution of the trial.
+            overwrite=bool(previous) and previous.get("status") == "finished",
+            command="keras_factorvae.tuning",
+        )
+        callbacks = copy.deepcopy(self.callbacks) + list(
+            kwargs.get("callbacks") or [])
+        resumed = 0 if config.overwrite else directory.backup_step(out)
+        if resumed:
+            _seed_best_epoch(callbacks, os.path.join(out, "history.csv"),
+                             resumed // spe)
+        run = train_model(model, data, train_data, config, out,
+                          callbacks=callbacks,
+                          initial_step=initial_epoch * spe)
+        # The whole trial's epochs, those before a resume included, for the
+        # tuner's objective.
+        history = keras.callbacks.History()
+        history.set_model(model)
+        history.epoch = [e - 1 for e in run.history.get("epoch", [])]
+        history.history = {k: list(v) for k, v in run.history.items()
+                           if k != "epoch"}
+        return history
+
+
+# `fit` arguments the engine path of `ZooHyperModel.fit` understands; any
+# other (e.g. `validation_data`) keeps the trial on a plain `model.fit`.
+_ENGINE_FIT_KEYS = {"epochs", "initial_epoch", "callbacks", "verbose",
+                    "shuffle"}
+
+
+def _seed_best_epoch(callbacks, csv_path, epochs_done):
+    """Tells KerasTuner's best-epoch checkpoint the best value of a resumed
+    trial's epochs before its backup (whose weights it saved then), so that
+    a worse epoch after the resume does not replace them."""
+    from keras_factorvae.runs import history as run_history
+
+    rows = run_history.merge_history(csv_path)
+    epochs = [e for e in rows.get("epoch", []) if e <= epochs_done]
+    for callback in callbacks:
+        # keras_tuner's SaveBestEpoch (not public: duck-typed).
+        objective = getattr(callback, "objective", None)
+        if not (hasattr(callback, "best_value")
+                and hasattr(objective, "better_than")):
+            continue
+        for i in range(len(epochs)):
+            logs = {k: v[i] for k, v in rows.items() if k != "epoch"}
+            if objective.has_value(logs):
+                value = objective.get_value(logs)
+                if objective.better_than(value, callback.best_value):
+                    callback.best_value = value
 
 
 class FactorVAEHyperModel(ZooHyperModel):

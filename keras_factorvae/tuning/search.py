@@ -1,6 +1,7 @@
 """`tune`: a hyperparameter search over a model of the zoo in one call."""
 
 import inspect
+import os
 
 import keras_tuner
 import numpy as np
@@ -12,10 +13,33 @@ from keras_factorvae.tuning import objectives
 from keras_factorvae.tuning.hypermodel import ZooHyperModel
 from keras_factorvae.tuning.hypermodel import is_ground_truth_data
 
+class _EngineTrials:
+    """Trains each trial of a `ZooHyperModel` through the training engine,
+    in `<trial directory>/run` (history, backups, resume mid-trial)."""
+
+    def _build_and_fit_model(self, trial, *args, **kwargs):
+        if isinstance(self.hypermodel, ZooHyperModel):
+            kwargs["run_directory"] = os.path.join(
+                self.get_trial_dir(trial.trial_id), "run")
+        return super()._build_and_fit_model(trial, *args, **kwargs)
+
+
+class BayesianOptimization(_EngineTrials, keras_tuner.BayesianOptimization):
+    """`keras_tuner.BayesianOptimization`, trials trained by the engine."""
+
+
+class RandomSearch(_EngineTrials, keras_tuner.RandomSearch):
+    """`keras_tuner.RandomSearch`, trials trained by the engine."""
+
+
+class Hyperband(_EngineTrials, keras_tuner.Hyperband):
+    """`keras_tuner.Hyperband`, trials trained by the engine."""
+
+
 TUNERS = {
-    "bayesian": keras_tuner.BayesianOptimization,
-    "random": keras_tuner.RandomSearch,
-    "hyperband": keras_tuner.Hyperband,
+    "bayesian": BayesianOptimization,
+    "random": RandomSearch,
+    "hyperband": Hyperband,
 }
 
 # Sizes of the supervised metrics per evaluation. The study's defaults
@@ -67,7 +91,10 @@ def make_tuner(hypermodel, objective, tuner="bayesian", max_trials=10,
             `executions_per_trial`, `factor` for Hyperband).
 
     Returns:
-        The tuner.
+        The tuner. With a `ZooHyperModel`, each trial trains through the
+        package's training engine in `<trial directory>/run` (see
+        `ZooHyperModel`): a search killed mid-trial resumes that trial from
+        its last backup.
     """
     key = str(tuner).lower()
     if key not in TUNERS:
