@@ -31,7 +31,8 @@ def _png_size(path):
 
 
 def test_demo(cli_env, tmp_path):  # noqa: F811
-    run_example(cli_env, "demo.py", "--out", tmp_path)
+    # A budget no loaded CI machine spends on 6 quick steps (--quick: 1 min).
+    run_example(cli_env, "demo.py", "--out", tmp_path, "--minutes", "10")
     report = (tmp_path / "report.md").read_text()
     for text in ("factor_vae_score.eval_accuracy", "mig.discrete_mig",
                  "](curves.png)", "](traversal.png)"):
@@ -47,6 +48,20 @@ def test_demo(cli_env, tmp_path):  # noqa: F811
     assert (tmp_path / "model.keras").is_file()
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["dataset"] == "dsprites"  # for `keras-factorvae ... --run`
+    # A run directory of the one engine (runs.train), finished in full.
+    assert run["status"] == "finished" and run["steps_done"] == run["steps"] == 6
+    assert run["max_seconds"] == 600.0 and run["metric_seconds"] >= 0
+    assert f"for 6 steps ({run['train_seconds']:.0f} s" in report
+    assert "demo report" in report
+    assert not (tmp_path / "backup").exists()
+    # A finished demo is replaced by the next one (not refused).
+    run_example(cli_env, "demo.py", "--out", tmp_path, "--minutes", "1e-6")
+    run = json.loads((tmp_path / "run.json").read_text())
+    # The time budget stopped training after its first step.
+    assert run["steps_done"] == 1 < run["steps"] == 6
+    assert run["epochs_done"] == 1
+    assert "for 1 steps" in (tmp_path / "report.md").read_text()
+    assert not (tmp_path / "traversals" / "traversal_epoch_002.png").exists()
 
 
 def test_train_dsprites(cli_env, tmp_path):  # noqa: F811
