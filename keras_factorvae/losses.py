@@ -59,11 +59,27 @@ RECONSTRUCTIONS = {
 }
 
 
+def gaussian_kl_terms(mean, logvar, xp=ops):
+    """KL(N(mean, exp(logvar)) || N(0, 1)) of every element (nats).
+
+    The one Gaussian-KL formula of the package: `gaussian_kl` (the loss) and
+    `visualize.kl_to_prior` (numpy, float64) both compute it here.
+
+    Args:
+        mean, logvar: arrays of the same shape.
+        xp: the array module: `keras.ops` (backend tensors, the default) or
+            `numpy` (numpy arrays in their own precision).
+
+    Returns:
+        `0.5 * (mean**2 + exp(logvar) - logvar - 1)`, elementwise.
+    """
+    return 0.5 * (xp.square(mean) + xp.exp(logvar) - logvar - 1.0)
+
+
 def gaussian_kl(mean, logvar):
     """KL(N(mean, exp(logvar)) || N(0, I)) summed over dims, batch mean."""
     mean, logvar = ops.convert_to_tensor(mean), ops.convert_to_tensor(logvar)
-    kl = 0.5 * (ops.square(mean) + ops.exp(logvar) - logvar - 1.0)
-    return ops.mean(ops.sum(kl, axis=1))
+    return ops.mean(ops.sum(gaussian_kl_terms(mean, logvar), axis=1))
 
 
 def sample_gaussian(mean, logvar, seed):

@@ -40,14 +40,42 @@ def test_gaussian_reconstruction_matches_numpy():
     np.testing.assert_allclose(got, expected, rtol=1e-5)
 
 
+KL_MEAN = np.array([[1.0, 0.0], [0.5, -2.0]], "float32")
+KL_LOGVAR = np.array([[0.0, np.log(2.0)], [-1.0, 0.0]], "float32")
+# KL(N(m, e^l) || N(0, 1)) = (m^2 + e^l - l - 1) / 2, element by element:
+# row 0: (1 + 1 - 0 - 1) / 2 = 1/2 and (0 + 2 - ln 2 - 1) / 2 = (1 - ln 2) / 2;
+# row 1: (1/4 + 1/e + 1 - 1) / 2 and (4 + 1 - 0 - 1) / 2 = 2.
+KL_BY_HAND = np.array([[0.5, (1 - np.log(2)) / 2],
+                       [(0.25 + np.exp(-1)) / 2, 2.0]])
+
+
+def test_kl_terms_by_hand_in_numpy_and_keras_ops():
+    terms = losses.gaussian_kl_terms(KL_MEAN.astype("float64"),
+                                     KL_LOGVAR.astype("float64"), xp=np)
+    assert isinstance(terms, np.ndarray) and terms.dtype == np.float64
+    np.testing.assert_allclose(terms, KL_BY_HAND, rtol=1e-7)
+    got = _np(losses.gaussian_kl_terms(ops.convert_to_tensor(KL_MEAN),
+                                       ops.convert_to_tensor(KL_LOGVAR)))
+    np.testing.assert_allclose(got, KL_BY_HAND, rtol=1e-6)
+
+
 def test_kl_matches_closed_form():
-    mean = np.array([[1.0, 0.0], [0.5, -2.0]], "float32")
-    logvar = np.array([[0.0, np.log(2.0)], [-1.0, 0.0]], "float32")
-    per = 0.5 * (mean**2 + np.exp(logvar) - logvar - 1)
-    got = _np(losses.gaussian_kl(mean, logvar))
-    np.testing.assert_allclose(got, per.sum(1).mean(), rtol=1e-6)
-    # Hand value of the first row: 0.5 * (1 + 0) + 0.5 * (2 - ln 2 - 1).
-    np.testing.assert_allclose(per[0].sum(), 0.5 + 0.5 * (1 - np.log(2)), rtol=1e-6)
+    got = _np(losses.gaussian_kl(KL_MEAN, KL_LOGVAR))
+    # Summed over dimensions, averaged over the batch: 1.4811831...
+    np.testing.assert_allclose(got, KL_BY_HAND.sum(1).mean(), rtol=1e-6)
+    np.testing.assert_allclose(got, 1.4811831, rtol=1e-6)
+
+
+def test_kl_to_prior_is_the_per_dimension_mean_of_the_same_formula():
+    from keras_factorvae.visualize import kl_to_prior
+
+    per_dim = kl_to_prior(KL_MEAN, KL_LOGVAR)
+    assert per_dim.dtype == np.float64
+    np.testing.assert_allclose(per_dim, KL_BY_HAND.mean(0), rtol=1e-7)
+    # Its sum is the loss's KL.
+    np.testing.assert_allclose(per_dim.sum(),
+                               _np(losses.gaussian_kl(KL_MEAN, KL_LOGVAR)),
+                               rtol=1e-6)
 
 
 def test_discriminator_loss_tc_and_accuracy_by_hand():
