@@ -112,6 +112,12 @@ def make_representation_function(model_or_fn,
                                  batch_size=utils.DEFAULT_ENCODE_BATCH_SIZE):
     """Turns a model with `encode` (or a function) into a numpy function.
 
+    A model's codes are its `encode(x)` (for a model of the zoo, the batched
+    inference path `BaseVAE.posterior_stats`), called on at most
+    `batch_size` observations at a time by a `utils.Encoder`, which also
+    checks every output. A plain function is returned unchanged (the metrics
+    wrap it in an `Encoder` themselves).
+
     Args:
         model_or_fn: an object with an `encode(x)` method returning the
             posterior mean (if it returns a tuple or list, its first element
@@ -131,18 +137,14 @@ def make_representation_function(model_or_fn,
                 f"function, got {type(model_or_fn).__name__}."
             )
         return model_or_fn
-    import keras
 
-    def representation_function(x):
-        outputs = []
-        for start in range(0, len(x), batch_size):
-            z = encode(x[start : start + batch_size])
-            if isinstance(z, (tuple, list)):
-                z = z[0]
-            outputs.append(np.asarray(keras.ops.convert_to_numpy(z)))
-        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+    def posterior_mean(x):
+        z = encode(x)
+        if isinstance(z, (tuple, list)):
+            z = z[0]
+        return utils.to_numpy(z)
 
-    return representation_function
+    return utils.Encoder(posterior_mean, batch_size)
 
 
 def evaluate(

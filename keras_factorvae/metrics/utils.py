@@ -156,8 +156,23 @@ def check_codes(codes, num_rows, num_codes=None):
     return codes
 
 
+def to_numpy(codes):
+    """A representation function's output (a tensor or array) as numpy."""
+    if isinstance(codes, np.ndarray):
+        return codes
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(codes))
+
+
 class Encoder:
     """Calls a representation function in chunks and checks every output.
+
+    The metrics' side of encoding: any callable (a user's own function, or
+    `make_representation_function`'s call of a model's batched `encode`) is
+    called on at most `encode_batch_size` observations at a time, and each
+    output is checked (`check_codes`). Wrapping an `Encoder` wraps its
+    function (one level of chunks and checks, at the new batch size).
 
     Args:
         representation_function: maps a batch of observations to an
@@ -166,6 +181,8 @@ class Encoder:
     """
 
     def __init__(self, representation_function, encode_batch_size):
+        if isinstance(representation_function, Encoder):
+            representation_function = representation_function.function
         if not callable(representation_function):
             raise ValueError(
                 "`representation_function` must be callable, got "

@@ -7,6 +7,7 @@ from keras import ops
 from keras_factorvae import losses
 from keras_factorvae import networks
 from keras_factorvae.callbacks.nan_guard import TerminateOnNonFinite
+from keras_factorvae.models import inference
 from keras_factorvae.models.train_step import Update
 from keras_factorvae.models.train_step import backend_train_step
 from keras_factorvae.optimizers import default_vae_optimizer
@@ -128,6 +129,23 @@ class BaseVAE(backend_train_step(), keras.Model):
         mean, _ = self.encode_stats(inputs, training=training)
         return ops.sigmoid(self.decoder(mean, training=training))
 
+    def posterior_stats(self, x, batch_size=256):
+        """Posterior means and log-variances of images, as numpy arrays.
+
+        The batched inference path of the zoo (`models.inference`): the
+        metrics, the pictures of `visualize` and the CLI encode through it.
+
+        Args:
+            x: float images in [0, 1], shape `(n,) + input_shape`.
+            batch_size: most images per encoder call.
+
+        Returns:
+            `(mean, logvar)`, float32 numpy arrays `(n, latent_dim)` under
+            every backend and dtype policy.
+        """
+        x = check_images(x, self.image_shape)
+        return inference.posterior_stats(self, x, batch_size)
+
     def encode(self, x, sample=False, batch_size=256):
         """Encodes images to latent codes.
 
@@ -137,18 +155,11 @@ class BaseVAE(backend_train_step(), keras.Model):
             batch_size: images per encoder call.
 
         Returns:
-            A numpy array of shape `(n, latent_dim)`.
+            A float32 numpy array of shape `(n, latent_dim)`.
         """
-        x = check_images(x, self.image_shape)
-        means, logvars = [], []
-        for start in range(0, len(x), batch_size):
-            mean, logvar = self.encode_stats(x[start : start + batch_size])
-            means.append(ops.convert_to_numpy(mean))
-            logvars.append(ops.convert_to_numpy(logvar))
-        mean = np.concatenate(means) if means else np.zeros((0, self.latent_dim))
+        mean, logvar = self.posterior_stats(x, batch_size)
         if not sample:
             return mean
-        logvar = np.concatenate(logvars)
         eps = ops.convert_to_numpy(
             keras.random.normal(mean.shape, seed=self.seed_generator)
         )

@@ -1,11 +1,16 @@
 """Model calls for pictures: input images, batched encoding and decoding.
 
-Encoder and decoder calls run eagerly on numpy batches padded to a few
-lengths: under JAX every new input shape of an eager call compiles the
-network again.
+Encoding goes through the zoo's one batched inference path
+(`keras_factorvae.models.inference`): eager calls on numpy batches padded to
+a few lengths (under JAX every new input shape of an eager call compiles the
+network again). Decoding pads the same way.
 """
 
 import numpy as np
+
+from keras_factorvae import losses
+from keras_factorvae.models import inference as model_inference
+from keras_factorvae.models.inference import padded_batches
 
 
 def as_images(model, x, num_images=256, seed=0):
@@ -40,33 +45,6 @@ def as_images(model, x, num_images=256, seed=0):
     return x
 
 
-def _bucket(n, batch_size):
-    """Padded batch length: few distinct shapes, so JAX compiles few times."""
-    if n >= batch_size:
-        return batch_size
-    return min(batch_size, max(32, 1 << max(0, int(n - 1).bit_length())))
-
-
-def padded_batches(x, batch_size):
-    """Splits an array into batches padded to a few distinct lengths.
-
-    Args:
-        x: array `(n, ...)`.
-        batch_size: longest batch.
-
-    Yields:
-        `(batch, length)`: the batch, padded by repeating its last row, and
-        how many of its rows are real.
-    """
-    for start in range(0, len(x), batch_size):
-        chunk = x[start : start + batch_size]
-        size = _bucket(len(chunk), batch_size)
-        if size > len(chunk):
-            pad = np.repeat(chunk[-1:], size - len(chunk), axis=0)
-            chunk = np.concatenate([chunk, pad])
-        yield chunk, min(batch_size, len(x) - start)
-
-
 def decode(model, z, batch_size=256):
     """`model.decode(z)` on padded batches (see `posterior_stats`).
 
@@ -87,23 +65,19 @@ def decode(model, z, batch_size=256):
 def posterior_stats(model, x, batch_size=256):
     """Posterior means and log-variances of images, as numpy arrays.
 
+    `models.inference.posterior_stats` on float32 images (the one batched
+    inference path; `BaseVAE.posterior_stats` also validates the images).
+
     Args:
         model: a model of the zoo (anything with `encode_stats`).
         x: float images in [0, 1].
         batch_size: images per encoder call.
 
     Returns:
-        `(mean, logvar)`, each `(n, latent_dim)`.
+        `(mean, logvar)`, each a float32 array `(n, latent_dim)`.
     """
-    from keras import ops
-
-    x = np.asarray(x, "float32")
-    means, logvars = [], []
-    for chunk, n in padded_batches(x, batch_size):
-        mean, logvar = model.encode_stats(chunk)
-        means.append(ops.convert_to_numpy(mean)[:n])
-        logvars.append(ops.convert_to_numpy(logvar)[:n])
-    return np.concatenate(means), np.concatenate(logvars)
+    return model_inference.posterior_stats(
+        model, np.asarray(x, "float32"), batch_size)
 
 
 def kl_to_prior(mean, logvar):
@@ -119,7 +93,7 @@ def kl_to_prior(mean, logvar):
     """
     mean = np.asarray(mean, "float64")
     logvar = np.asarray(logvar, "float64")
-    return (0.5 * (mean**2 + np.exp(logvar) - logvar - 1.0)).mean(0)
+    return losses.gaussian_kl_terms(mean, logvar, xp=np).mean(0)
 
 
 def per_dimension_kl(model, x, batch_size=256):
