@@ -15,6 +15,8 @@ Each subcommand is a module of this package with `add_parser(subparsers)`
 and `run(args)`; `common` holds what they share.
 
 The Keras backend is the one of `KERAS_BACKEND` (jax, tensorflow or torch).
+Building the parsers imports neither Keras nor a backend, so `--help` is
+instant; a subcommand imports what it needs when it runs.
 
 Example:
 
@@ -89,6 +91,11 @@ def main(argv=None):
         parser.print_help()
         return 2
     args.argv = argv
+    # The command line asks for TensorFlow's oneDNN kernels on x86 (unless
+    # the user set TF_ENABLE_ONEDNN_OPTS): before anything imports Keras.
+    from keras_factorvae.backend.compile_options import prefer_tensorflow_onednn
+
+    prefer_tensorflow_onednn()
     try:
         if hasattr(args, "metrics"):
             args.metrics = metric_names(args.metrics)

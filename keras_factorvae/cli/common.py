@@ -5,16 +5,14 @@ groups, run directories and score printing.
 import argparse
 import os
 
+# Only modules that import neither Keras nor a backend at the top: building
+# the parsers (and `--help`) must stay instant. What a subcommand needs to
+# run is imported inside the functions that run it.
 from keras_factorvae import reporting
-from keras_factorvae.datasets import KNOWN_DATASETS
-from keras_factorvae.metrics.evaluate import METRICS
-from keras_factorvae.models import MODELS
-from keras_factorvae.runs import RunError
-from keras_factorvae.runs import load_data
-from keras_factorvae.runs.directory import MODEL_FILE
-from keras_factorvae.runs.directory import RUN_FILE
-from keras_factorvae.runs.directory import backup_step
-from keras_factorvae.runs.directory import read_json
+from keras_factorvae.cli.choices import DATASETS as KNOWN_DATASETS
+from keras_factorvae.cli.choices import METRICS
+from keras_factorvae.cli.choices import MODELS
+from keras_factorvae.runs.config import RunError
 
 PROG = "keras-factorvae"
 
@@ -26,7 +24,7 @@ UsageError = RunError
 
 
 def model_name(name):
-    """`--model` type: a key of `keras_factorvae.models.MODELS`.
+    """`--model` type: a name of `keras_factorvae.models.MODELS`.
 
     Args:
         name: the value on the command line (case and `-` / `_` ignored).
@@ -164,15 +162,43 @@ def add_metric_options(parser, default_text):
 
 
 def add_run_options(parser):
-    """Adds `--run` and `--model-path` (see `resolve_run`).
+    """Adds the positional `PATH` and `--run` / `--model-path` (see `resolve_run`).
 
     Args:
         parser: an `argparse` parser.
     """
+    parser.add_argument("path", nargs="?", default=None, metavar="PATH",
+                        help="a run directory of `train` or a saved .keras "
+                        "model (the same as --run or --model-path)")
     parser.add_argument("--run", default=None, help="a run directory of "
                         "`train` (model.keras, run.json)")
     parser.add_argument("--model-path", default=None,
                         help="a saved .keras model instead of --run")
+
+
+def run_arguments(args):
+    """`(run, model_path)` of the parsed `PATH`, `--run` and `--model-path`.
+
+    Args:
+        args: parsed arguments of a parser with `add_run_options`.
+
+    Returns:
+        The pair to pass to `resolve_run`: `PATH` counts as `--run` when it
+        is a directory, else as `--model-path`.
+
+    Raises:
+        UsageError: `PATH` is given together with `--run` or `--model-path`.
+    """
+    run, model_path = args.run, args.model_path
+    path = getattr(args, "path", None)
+    if path is None:
+        return run, model_path
+    if run is not None or model_path is not None:
+        raise UsageError(
+            f"Pass the run or model once: either PATH ({path!r}) or "
+            "--run / --model-path."
+        )
+    return (path, None) if os.path.isdir(path) else (None, path)
 
 
 # === Runs, models and data ===
@@ -226,8 +252,16 @@ def resolve_run(run=None, model_path=None):
     Raises:
         UsageError: neither is given, or the run has no (finished) model.
     """
+    from keras_factorvae.runs.directory import MODEL_FILE
+    from keras_factorvae.runs.directory import RUN_FILE
+    from keras_factorvae.runs.directory import backup_step
+    from keras_factorvae.runs.directory import read_json
+
     if run is None and model_path is None:
-        raise UsageError("Pass --run RUN_DIR or --model-path MODEL.keras.")
+        raise UsageError(
+            "Pass a run directory or a .keras model: PATH, --run RUN_DIR or "
+            "--model-path MODEL.keras."
+        )
     if run is not None:
         if not os.path.isdir(run):
             raise UsageError(
@@ -266,6 +300,8 @@ def load_run_data(args, config, model):
     Raises:
         UsageError: the images do not have the model's shape.
     """
+    from keras_factorvae.runs import load_data
+
     name = args.dataset or config.get("dataset")
     if name is None:
         return None

@@ -11,7 +11,7 @@ from keras_factorvae.cli.common import load_run_data
 from keras_factorvae.cli.common import load_run_model
 from keras_factorvae.cli.common import print_scores
 from keras_factorvae.cli.common import resolve_run
-from keras_factorvae.runs import compute_metrics
+from keras_factorvae.cli.common import run_arguments
 
 
 def run(args):
@@ -23,7 +23,9 @@ def run(args):
     Returns:
         The exit status.
     """
-    path, run_dir, config = resolve_run(args.run, args.model_path)
+    from keras_factorvae.runs import compute_metrics
+
+    path, run_dir, config = resolve_run(*run_arguments(args))
     model = load_run_model(path)
     data = load_run_data(args, config, model)
     if data is None:

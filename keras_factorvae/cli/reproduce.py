@@ -12,11 +12,6 @@ from keras_factorvae import reporting
 from keras_factorvae.cli.common import add_metric_options
 from keras_factorvae.cli.common import command_line
 from keras_factorvae.cli.common import positive_int
-from keras_factorvae.runs import TrainConfig
-from keras_factorvae.runs import train as run_train
-from keras_factorvae.runs.directory import RUN_FILE
-from keras_factorvae.runs.directory import read_json
-from keras_factorvae.runs.history import as_float
 
 EXPERIMENTS = {
     "factorvae_gamma": {
@@ -49,6 +44,11 @@ def run(args):
     Returns:
         The exit status.
     """
+    from keras_factorvae.runs import TrainConfig
+    from keras_factorvae.runs import train as run_train
+    from keras_factorvae.runs.directory import RUN_FILE
+    from keras_factorvae.runs.directory import read_json
+
     if args.list:
         print("(default, no experiment named): FactorVAE at gammas --values "
               "(10 35) vs beta-VAE (beta 4) vs VAE, paper settings, every "
@@ -107,6 +107,35 @@ def run(args):
     return 0
 
 
+def sweep_table(param, keys, rows):
+    """Markdown lines of a sweep: per value of `param`, mean +- std of `keys`.
+
+    Args:
+        param: the swept parameter (a key of every row).
+        keys: the scores tabled, one column each.
+        rows: one dict per run; missing and non-finite scores are skipped
+            (`n/a` when a value has none).
+
+    Returns:
+        The lines of `reporting.markdown_table`, values in increasing order.
+    """
+    import numpy as np
+
+    from keras_factorvae.runs.history import as_float
+
+    table = []
+    for value in sorted({r[param] for r in rows}):
+        group = [r for r in rows if r[param] == value]
+        cells = []
+        for key in keys:
+            vals = np.array([as_float(r.get(key)) for r in group])
+            vals = vals[np.isfinite(vals)]
+            cells.append(f"{vals.mean():.3f} +- {vals.std():.3f}" if len(vals)
+                         else "n/a")
+        table.append([f"{value:g}", len(group)] + cells)
+    return reporting.markdown_table([param, "runs"] + list(keys), table)
+
+
 def write_reproduction(out, name, spec, rows, metrics, args):
     """Writes `results.csv`, `metric_vs_PARAM.png` and `report.md` of a sweep.
 
@@ -120,8 +149,6 @@ def write_reproduction(out, name, spec, rows, metrics, args):
     """
     import csv
 
-    import numpy as np
-
     from keras_factorvae import visualize
     from keras_factorvae.metrics import HEADLINES
 
@@ -133,17 +160,7 @@ def write_reproduction(out, name, spec, rows, metrics, args):
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(reporting.json_safe(rows))
-    table = [f"| {param} | runs | " + " | ".join(keys) + " |",
-             "|---" * (len(keys) + 2) + "|"]
-    for value in sorted({r[param] for r in rows}):
-        group = [r for r in rows if r[param] == value]
-        cells = []
-        for key in keys:
-            vals = np.array([as_float(r.get(key)) for r in group])
-            vals = vals[np.isfinite(vals)]
-            cells.append(f"{vals.mean():.3f} +- {vals.std():.3f}" if len(vals)
-                         else "n/a")
-        table.append(f"| {value:g} | {len(group)} | " + " | ".join(cells) + " |")
+    table = sweep_table(param, keys, rows)
     visualize.plot_metric_vs_gamma(
         rows, keys, x=param, path=os.path.join(out, f"metric_vs_{param}.png"),
         title=spec["description"].split(",")[0])

@@ -12,15 +12,12 @@ from keras_factorvae.cli.common import command_line
 from keras_factorvae.cli.common import model_name
 from keras_factorvae.cli.common import positive_int
 from keras_factorvae.cli.common import print_scores
-from keras_factorvae.models import MODELS
-from keras_factorvae.runs import DEFAULT_BACKUP_EVERY
-from keras_factorvae.runs import PRECISIONS
-from keras_factorvae.runs import RunError
-from keras_factorvae.runs import TrainConfig
-from keras_factorvae.runs import parse_backup_every
-from keras_factorvae.runs import train as run_train
-from keras_factorvae.runs.directory import MODEL_FILE
-from keras_factorvae.runs.directory import read_json
+from keras_factorvae.cli.choices import MODELS as MODEL_NAMES
+from keras_factorvae.runs.config import DEFAULT_BACKUP_EVERY
+from keras_factorvae.runs.config import PRECISIONS
+from keras_factorvae.runs.config import RunError
+from keras_factorvae.runs.config import TrainConfig
+from keras_factorvae.runs.config import parse_backup_every
 
 # Model hyper-parameters the CLI knows: constructor argument -> (type, help).
 # A flag is passed to a model only if its constructor takes the argument.
@@ -50,6 +47,8 @@ def model_kwargs_from_args(args):
     Raises:
         UsageError: a hyper-parameter flag does not apply to the model.
     """
+    from keras_factorvae.models import MODELS
+
     cls = MODELS[args.model]
     accepted = set(inspect.signature(cls.__init__).parameters)
     kwargs = {
@@ -108,6 +107,9 @@ def run(args):
     Returns:
         The exit status.
     """
+    from keras_factorvae.runs import train as run_train
+    from keras_factorvae.runs.directory import MODEL_FILE
+    from keras_factorvae.runs.directory import read_json
     from keras_factorvae.threads import configure_allocator
 
     cfg = training_config(args)
@@ -135,7 +137,7 @@ def _backup_every(value):
 def _add_model_options(parser):
     group = parser.add_argument_group("model")
     group.add_argument("--model", type=model_name, default="factorvae",
-                       help=f"one of {', '.join(sorted(MODELS))} "
+                       help=f"one of {', '.join(MODEL_NAMES)} "
                        "(default: factorvae)")
     group.add_argument("--latent-dim", type=positive_int, default=10)
     group.add_argument("--preset", default="conv",

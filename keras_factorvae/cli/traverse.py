@@ -10,6 +10,7 @@ from keras_factorvae.cli.common import load_run_data
 from keras_factorvae.cli.common import load_run_model
 from keras_factorvae.cli.common import positive_int
 from keras_factorvae.cli.common import resolve_run
+from keras_factorvae.cli.common import run_arguments
 
 
 def run(args):
@@ -23,7 +24,7 @@ def run(args):
     """
     from keras_factorvae import visualize
 
-    path, run_dir, config = resolve_run(args.run, args.model_path)
+    path, run_dir, config = resolve_run(*run_arguments(args))
     model = load_run_model(path)
     data = load_run_data(args, config, model)
     out = args.out or run_dir or os.path.dirname(os.path.abspath(path))

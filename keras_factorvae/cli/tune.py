@@ -7,7 +7,6 @@ from keras_factorvae.cli.common import UsageError
 from keras_factorvae.cli.common import add_data_options
 from keras_factorvae.cli.common import model_name
 from keras_factorvae.cli.common import positive_int
-from keras_factorvae.runs import load_data
 
 
 def _literal(text):
@@ -26,6 +25,8 @@ def run(args):
     Returns:
         The exit status.
     """
+    from keras_factorvae.runs import load_data
+
     try:
         from keras_factorvae import tuning
     except ImportError as error:
