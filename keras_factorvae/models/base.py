@@ -322,6 +322,9 @@ class BaseVAE(backend_train_step(), keras.Model):
         self.optimizer.build(self.vae_variables)
 
     def get_compile_config(self):
+        # An uncompiled model saves without a compile config, as in Keras.
+        if not self.compiled:
+            return None
         return {"optimizer": serialize_optimizer(self.optimizer)}
 
     def compile_from_config(self, config):
