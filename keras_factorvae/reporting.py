@@ -225,6 +225,42 @@ def save_pictures(model, images, directory, history=None, num_steps=9,
     return out
 
 
+def markdown_table(headers, rows):
+    """The lines of a markdown table: the package's one table writer.
+
+    Args:
+        headers: the column names.
+        rows: sequences of cells, one per column; each cell is written with
+            `str` (format numbers first), a `|` in it escaped as `\\|`.
+
+    Returns:
+        A list of lines: the header, the `|---|` rule, one line per row.
+
+    Raises:
+        ValueError: a row has not one cell per column.
+
+    Example:
+
+    >>> markdown_table(["metric", "value"], [["mig", "0.3100"]])
+    ['| metric | value |', '|---|---|', '| mig | 0.3100 |']
+    """
+    def line(cells):
+        cells = (str(cell).replace("|", "\\|") for cell in cells)
+        return "| " + " | ".join(cells) + " |"
+
+    headers = list(headers)
+    lines = [line(headers), "|" + "---|" * len(headers)]
+    for row in rows:
+        row = list(row)
+        if len(row) != len(headers):
+            raise ValueError(
+                f"A table row has {len(row)} cells for {len(headers)} "
+                f"columns {headers}: {row}."
+            )
+        lines.append(line(row))
+    return lines
+
+
 def metric_table(scores):
     """Markdown rows of a `metrics.evaluate` dict, headline scores first."""
     from keras_factorvae.metrics import HEADLINES
@@ -232,12 +268,9 @@ def metric_table(scores):
     headline = {f"{name}.{key}" for name, (_, key) in HEADLINES.items()}
     first = [k for k in scores if k in headline]
     rest = sorted(k for k in scores if k not in headline)
-    lines = ["| metric | value |", "|---|---|"]
-    for key in first:
-        lines.append(f"| **{key}** | **{format_score(scores[key])}** |")
-    for key in rest:
-        lines.append(f"| {key} | {format_score(scores[key])} |")
-    return lines
+    rows = [[f"**{key}**", f"**{format_score(scores[key])}**"] for key in first]
+    rows += [[key, format_score(scores[key])] for key in rest]
+    return markdown_table(["metric", "value"], rows)
 
 
 def format_score(value):
