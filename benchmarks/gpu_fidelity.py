@@ -398,9 +398,10 @@ def main(argv=None):
     args = parse_args(argv)
     if args.parallel and len(args.runs) > 1:
         return run_parallel(args, argv)
-    # keras_factorvae first: it picks TensorFlow's CPU kernels (oneDNN)
-    # before Keras imports TensorFlow (where TensorFlow exists).
-    import keras_factorvae  # noqa: F401
+    # TensorFlow's oneDNN kernels on x86, before anything imports Keras.
+    from keras_factorvae.backend.compile_options import prefer_tensorflow_onednn
+
+    prefer_tensorflow_onednn()
 
     return run_study(args)
 

@@ -183,8 +183,9 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    # keras_factorvae first: it picks TensorFlow's CPU kernels (oneDNN)
-    # before Keras imports TensorFlow.
-    import keras_factorvae  # noqa: F401
+    # TensorFlow's oneDNN kernels on x86, before anything imports Keras.
+    from keras_factorvae.backend.compile_options import prefer_tensorflow_onednn
+
+    prefer_tensorflow_onednn()
 
     main()

@@ -46,7 +46,7 @@ def fit_py_dataset(steps, warmup, batch_size, paired, preset, seed=0):
     data = datasets.DSprites()
     ds = data.as_py_dataset(batch_size=batch_size, paired=paired, seed=seed,
                             steps_per_epoch=warmup + steps)
-    clock = bench._step_clock()
+    clock = bench.step_clock()
     model.fit(ds, epochs=1, verbose=0, callbacks=[clock], shuffle=False)
     times = clock.times[warmup - 1:]
     return steps / (times[-1] - times[0])
@@ -103,11 +103,13 @@ def main(argv=None):
         print(json.dumps({k: round(v[-1], 3) for k, v in runs.items()}),
               flush=True)
     medians = {k: float(np.median(v)) for k, v in runs.items()}
+    from keras_factorvae import backend as kfv_backend
+
     result = {
         "backend": keras.backend.backend(),
         "settings": vars(args),
         "machine": bench.machine_info(),
-        "threads": bench._threads(),
+        "threads": kfv_backend.intra_op_threads(),
         "runs": runs,
         "median_steps_per_s": medians,
         "ratio_to_bench": {k: v / medians["bench"] for k, v in medians.items()},

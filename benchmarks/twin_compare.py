@@ -377,9 +377,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    # keras_factorvae first: it picks TensorFlow's CPU kernels (oneDNN)
-    # before Keras imports TensorFlow.
-    import keras_factorvae  # noqa: F401
+    # TensorFlow's oneDNN kernels on x86, before anything imports Keras.
+    from keras_factorvae.backend.compile_options import prefer_tensorflow_onednn
+
+    prefer_tensorflow_onednn()
     import keras
 
     configure_threads(args.threads)

@@ -855,7 +855,10 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
-    import keras_factorvae  # noqa: F401  (TensorFlow's CPU kernels first)
+    # TensorFlow's oneDNN kernels on x86, before anything imports Keras.
+    from keras_factorvae.backend.compile_options import prefer_tensorflow_onednn
+
+    prefer_tensorflow_onednn()
     import keras
     import torch
 

@@ -26,10 +26,15 @@ import argparse
 import os
 import sys
 
-# keras_factorvae first: it picks TensorFlow's CPU kernels before Keras
-# imports TensorFlow (see keras_factorvae.compile_options).
-import keras_factorvae as kfv  # isort: skip  # noqa: F401
-import keras
+# TensorFlow's oneDNN kernels on x86 (unless TF_ENABLE_ONEDNN_OPTS is set):
+# asked for before anything imports Keras, which imports TensorFlow.
+from keras_factorvae.backend import prefer_tensorflow_onednn  # isort: skip
+
+prefer_tensorflow_onednn()
+
+import keras  # noqa: E402
+
+import keras_factorvae as kfv  # noqa: E402
 
 from keras_factorvae import reporting
 from keras_factorvae import runs

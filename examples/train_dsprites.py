@@ -21,10 +21,15 @@ then the final metrics and pictures (`report.md`):
 import argparse
 import os
 
-# keras_factorvae first: it picks TensorFlow's CPU kernels before Keras
-# imports TensorFlow (see keras_factorvae.compile_options).
-import keras_factorvae as kfv  # isort: skip
-import keras
+# TensorFlow's oneDNN kernels on x86 (unless TF_ENABLE_ONEDNN_OPTS is set):
+# asked for before anything imports Keras, which imports TensorFlow.
+from keras_factorvae.backend import prefer_tensorflow_onednn  # isort: skip
+
+prefer_tensorflow_onednn()
+
+import keras  # noqa: E402
+
+import keras_factorvae as kfv  # noqa: E402
 import numpy as np
 
 from keras_factorvae import reporting

@@ -29,15 +29,7 @@ import time
 
 import numpy as np
 
-
-def _threads():
-    import keras
-
-    if keras.backend.backend() == "torch":
-        import torch
-
-        return torch.get_num_threads()
-    return None
+from keras_factorvae import backend
 
 
 def machine_info(cpuinfo="/proc/cpuinfo"):
@@ -73,7 +65,7 @@ def machine_info(cpuinfo="/proc/cpuinfo"):
     return {"cpu": name, "isa": isa, "cores": os.cpu_count()}
 
 
-def _step_clock():
+def step_clock():
     """A callback noting the host time at the end of every training batch,
     after reading the loss back (a host sync)."""
     import keras
@@ -210,7 +202,7 @@ def time_training(
         keras.config.set_dtype_policy(previous_policy)
     model.compile(jit_compile=jit_compile,
                   steps_per_execution=steps_per_execution)
-    clock = _step_clock()
+    clock = step_clock()
     calls = -(-max(warmup, 1) // steps_per_execution)
     warmup = calls * steps_per_execution
     steps = -(-steps // steps_per_execution) * steps_per_execution
@@ -222,7 +214,7 @@ def time_training(
     loss = float(history.history["loss"][-1])
     flops = count_step_flops(model, paired) * batch_size
     return {
-        "backend": keras.backend.backend(),
+        "backend": backend.name(),
         "model": model_name,
         "preset": preset,
         "batch_size": batch_size,
@@ -238,7 +230,7 @@ def time_training(
         "steps_per_execution": steps_per_execution,
         "dtype_policy": model.dtype_policy.name,
         "encoder_compute_dtype": model.encoder.compute_dtype,
-        "threads": _threads(),
+        "threads": backend.intra_op_threads(),
         "machine": machine_info(),
         "python": platform.python_version(),
     }

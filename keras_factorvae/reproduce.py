@@ -23,6 +23,8 @@ import time
 
 import numpy as np
 
+from keras_factorvae import backend
+
 # (run name, model name, constructor arguments)
 DEFAULT_METHODS = (
     ("factorvae_gamma10", "factorvae", {"gamma": 10.0}),
@@ -162,12 +164,10 @@ def run_study(out, methods=DEFAULT_METHODS, seeds=(0,), steps=3000,
             images = data.sample_observations(256, np.random.RandomState(0))
         visualize.traversal_grid(model, images,
                                  path=os.path.join(out, f"traversal_{run}.png"))
-    import keras
-
     with open(os.path.join(out, "study.json"), "w") as f:
         json.dump({"methods": [list(m) for m in methods], "seeds": list(seeds),
                    "steps": steps, "batch_size": batch_size,
-                   "metric_sizes": metric_sizes, "backend": keras.backend.backend(),
+                   "metric_sizes": metric_sizes, "backend": backend.name(),
                    "wall_seconds_this_invocation": round(time.time() - study_start, 1)},
                   f, indent=1)
     return rows

@@ -17,6 +17,7 @@ import sys
 import time
 from typing import NamedTuple
 
+from keras_factorvae import backend
 from keras_factorvae.runs import backup
 from keras_factorvae.runs import directory as run_dir
 from keras_factorvae.runs.config import PRECISIONS
@@ -301,7 +302,7 @@ def _train_in(model, data, train_data, config, out, resume_step, start_step,
         "backup_every": config.backup_every,
         "max_seconds": config.max_seconds,
         "status": "running",
-        "backend": keras.backend.backend(),
+        "backend": backend.name(),
         "keras_version": keras.__version__,
         "keras_factorvae_version": __version__,
         "command": config.command,
