@@ -307,14 +307,14 @@ def test_finished_run_is_not_overwritten(resumed_run, capsys):
 @pytest.mark.slow
 def test_evaluate_and_traverse_a_run(resumed_run, cli_env, tmp_path):
     out = resumed_run[0]
-    # A positional PATH: the run directory here, the model file below.
-    result = run_cli(cli_env, "evaluate", out, "--metrics", "mig",
+    # A positional PATH: the model file here, the run directory below.
+    result = run_cli(cli_env, "evaluate", out / "model.keras", "--metrics", "mig",
                      "--metric-size", "tiny", "--output", tmp_path / "m.json")
     assert result.returncode == 0, result.stderr[-3000:]
     scores = json.loads((tmp_path / "m.json").read_text())
     assert list(scores) == ["mig.discrete_mig"]
     assert "mig.discrete_mig" in result.stdout
-    result = run_cli(cli_env, "traverse", out / "model.keras", "--mode", "sigma",
+    result = run_cli(cli_env, "traverse", out, "--mode", "sigma",
                      "--num-steps", "5", "--out", tmp_path / "pics")
     assert result.returncode == 0, result.stderr[-3000:]
     width, height = _png_size(tmp_path / "pics" / "traversal.png")
