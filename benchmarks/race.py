@@ -121,7 +121,7 @@ def table(reference, rounds=3, backends=BACKENDS, out=None):
 
     Returns:
         `{"race": [...], "zoo": [...]}` with medians and every run; its
-        markdown is `keras_factorvae.bench.format_table(result)`.
+        markdown is `format_table(result)`.
     """
     from keras_factorvae.bench import machine_info
     from keras_factorvae.models import MODELS
@@ -184,6 +184,24 @@ def format_race(medians, rounds):
     return "\n".join(lines)
 
 
+def format_table(result):
+    """Markdown tables of `table()`'s result: the race, then the zoo."""
+    from keras_factorvae.reporting import markdown_table
+
+    backends = ("jax", "tensorflow", "torch")
+    race = []
+    for row in result["race"]:
+        m = row["medians"]
+        ref = m["reference"]
+        race.append([row["preset"], row["batch_size"], f"{ref:.2f}"] + [
+            f"{m[b]:.2f} ({m[b] / ref:.2f}x)" if b in m else "-" for b in backends])
+    zoo = [[row["model"]] + [f"{row['medians'][b]:.2f}" if b in row["medians"]
+                             else "-" for b in backends] for row in result["zoo"]]
+    lines = markdown_table(["preset", "batch", "reference steps/s", *backends], race)
+    lines += [""] + markdown_table(["model (conv, batch 64)", *backends], zoo)
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="benchmarks/race.py", description=__doc__.splitlines()[0])
@@ -210,7 +228,6 @@ def main(argv=None):
                         help="with --table: JSON file written as entries finish")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
-    from keras_factorvae.bench import format_table
     from keras_factorvae.bench import machine_info
 
     backends = parse_backends(args.backends)

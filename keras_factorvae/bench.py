@@ -308,27 +308,6 @@ def time_metrics(model_path=None, seed=0, dci_jobs=-1, code_table=True):
                               code_table=code_table)
 
 
-def format_table(result):
-    """Markdown tables of `table()`'s result."""
-    lines = ["| preset | batch | reference steps/s | "
-             "jax | tensorflow | torch |", "|---|---|---|---|---|---|"]
-    for row in result["race"]:
-        m = row["medians"]
-        ref = m["reference"]
-        cells = [f"{m[b]:.2f} ({m[b] / ref:.2f}x)" if b in m else "-"
-                 for b in ("jax", "tensorflow", "torch")]
-        lines.append(f"| {row['preset']} | {row['batch_size']} | {ref:.2f} | "
-                     + " | ".join(cells) + " |")
-    lines += ["", "| model (conv, batch 64) | jax | tensorflow | torch |",
-              "|---|---|---|---|"]
-    for row in result["zoo"]:
-        m = row["medians"]
-        lines.append(f"| {row['model']} | " + " | ".join(
-            f"{m[b]:.2f}" if b in m else "-"
-            for b in ("jax", "tensorflow", "torch")) + " |")
-    return "\n".join(lines)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m keras_factorvae.bench",

@@ -52,8 +52,7 @@ def total_correlation_estimates(model, data, num_points=2048, batch_size=256,
         )
     if stats_fn is None:
         def stats_fn(x):
-            mean, logvar = model.encode_stats(x)
-            return ops.convert_to_numpy(mean), ops.convert_to_numpy(logvar)
+            return model.posterior_stats(x, batch_size=batch_size)
 
     rng = np.random.RandomState(seed)
     x = data.sample_observations(num_points, rng)
