@@ -72,7 +72,9 @@ COLUMNS = (
 
 # Settings a finished run must share with the present invocation.
 RUN_SETTINGS = ("steps", "gamma", "batch_size", "epoch_steps", "metric_size",
-                "metrics", "held_out", "tc_points", "init")
+                "metrics", "held_out", "tc_points", "init", "twin_adam_epsilon")
+# What a run file written before a setting existed ran with.
+SETTING_DEFAULTS = {"twin_adam_epsilon": "torch"}
 
 
 def load_twin():
@@ -235,7 +237,8 @@ def train_twin(data, seed, args, twin_module):
     epoch_steps, epochs = _epochs(args)
     twin = twin_module.TwinFactorVAE(latent_dim=10, gamma=args.gamma,
                                      discriminator_layers=6, seed=seed,
-                                     init=args.init)
+                                     init=args.init,
+                                     adam_epsilon=args.twin_adam_epsilon)
     ds = data.as_py_dataset(batch_size=args.batch_size, paired=True, seed=seed,
                             steps_per_epoch=epoch_steps)
     times, logs = [], {}
@@ -370,6 +373,10 @@ def parse_args(argv=None):
     parser.add_argument("--tc-points", type=int, default=2048)
     parser.add_argument("--init", choices=("glorot", "torch"), default="glorot",
                         help="the twin's initialisation (glorot: Keras' default)")
+    parser.add_argument("--twin-adam-epsilon", choices=("torch", "keras"),
+                        default="torch",
+                        help="where the twin's Adam adds epsilon: torch's "
+                        "sqrt(v_hat) + eps, or Keras' sqrt(v) + eps")
     parser.add_argument("--threads", type=int, default=0,
                         help="intra-op threads of TensorFlow and torch; 0: default")
     return parser.parse_args(argv)
@@ -400,8 +407,9 @@ def main(argv=None):
             if os.path.exists(path):
                 with open(path) as f:
                     done = json.load(f)
-                changed = sorted(k for k in RUN_SETTINGS
-                                 if done["settings"].get(k) != settings[k])
+                changed = sorted(
+                    k for k in RUN_SETTINGS
+                    if done["settings"].get(k, SETTING_DEFAULTS.get(k)) != settings[k])
                 if changed:
                     sys.exit(f"{path} was run with other {changed}; choose "
                              "another --out")
