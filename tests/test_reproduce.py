@@ -60,8 +60,12 @@ run_study(sys.argv[1], methods=[("fvae", "factorvae", {"gamma": 10.0})],
 """
 
 
+# The study trains through the engine (`runs.train`), whose resume is checked
+# on every backend in tests/test_cli.py (a killed `train` ends as an
+# uninterrupted one); what is the study's own - skipping finished runs,
+# resuming the one cut off, its done.json rows - does not depend on the
+# backend, so it runs once, in the JAX pass.
 @pytest.mark.slow
-@pytest.mark.multibackend
 def test_killed_study_resumes_as_if_never_stopped(tmp_path):
     import keras
 
