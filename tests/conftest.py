@@ -5,9 +5,11 @@ import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-# Before any test module imports Keras, as in users' scripts: the package
-# chooses TensorFlow's CPU kernels before TensorFlow is imported.
-import keras_factorvae  # noqa: E402,F401
+# The suite asks for TensorFlow's oneDNN kernels on x86, as the command line
+# does, before any test module imports Keras (and so TensorFlow).
+from keras_factorvae.backend import prefer_tensorflow_onednn  # noqa: E402
+
+prefer_tensorflow_onednn()
 
 
 @pytest.fixture
