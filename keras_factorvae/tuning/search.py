@@ -13,6 +13,7 @@ from keras_factorvae.tuning import objectives
 from keras_factorvae.tuning.hypermodel import ZooHyperModel
 from keras_factorvae.tuning.hypermodel import is_ground_truth_data
 
+
 class _EngineTrials:
     """Trains each trial of a `ZooHyperModel` through the training engine,
     in `<trial directory>/run` (history, backups, resume mid-trial)."""
