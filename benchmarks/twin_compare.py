@@ -72,9 +72,10 @@ COLUMNS = (
 
 # Settings a finished run must share with the present invocation.
 RUN_SETTINGS = ("steps", "gamma", "batch_size", "epoch_steps", "metric_size",
-                "metrics", "held_out", "tc_points", "init", "twin_adam_epsilon")
+                "metrics", "held_out", "tc_points", "init", "twin_adam_epsilon",
+                "ours_adam_epsilon")
 # What a run file written before a setting existed ran with.
-SETTING_DEFAULTS = {"twin_adam_epsilon": "torch"}
+SETTING_DEFAULTS = {"twin_adam_epsilon": "torch", "ours_adam_epsilon": "keras"}
 
 
 def load_twin():
@@ -204,6 +205,53 @@ def _epochs(args):
     return epoch_steps, args.steps // epoch_steps
 
 
+def torch_epsilon_adam(**kwargs):
+    """A Keras Adam that adds epsilon where torch does.
+
+    Torch's update is `lr / (1 - beta_1^t) * m / (sqrt(v) / sqrt(1 - beta_2^t)
+    + eps)`; Keras' is `lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) * m /
+    (sqrt(v) + eps)`. Keras' form with `eps * sqrt(1 - beta_2^t)` in place of
+    `eps` is torch's update. Being a subclass, it takes Keras' own (unfused)
+    apply path.
+    """
+    import keras
+    from keras import ops
+
+    class TorchEpsilonAdam(keras.optimizers.Adam):
+        def update_step(self, gradient, variable, learning_rate):
+            dtype = variable.dtype
+            lr = ops.cast(learning_rate, dtype)
+            gradient = ops.cast(gradient, dtype)
+            local_step = ops.cast(self.iterations + 1, dtype)
+            beta_1_power = ops.power(ops.cast(self.beta_1, dtype), local_step)
+            beta_2_power = ops.power(ops.cast(self.beta_2, dtype), local_step)
+            index = self._get_variable_index(variable)
+            m, v = self._momentums[index], self._velocities[index]
+            alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+            self.assign_add(
+                m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))
+            self.assign_add(v, ops.multiply(
+                ops.subtract(ops.square(gradient), v), 1 - self.beta_2))
+            epsilon = self.epsilon * ops.sqrt(1 - beta_2_power)
+            self.assign_sub(variable, ops.divide(
+                ops.multiply(m, alpha), ops.add(ops.sqrt(v), epsilon)))
+
+    return TorchEpsilonAdam(**kwargs)
+
+
+def ours_optimizer(placement):
+    """The default `compile()` pair, or the same Adams with torch's epsilon."""
+    if placement == "keras":
+        return None
+    from keras_factorvae.optimizers import PairedOptimizer
+
+    return PairedOptimizer(
+        torch_epsilon_adam(learning_rate=1e-4, beta_1=0.9, beta_2=0.999,
+                           epsilon=1e-8),
+        torch_epsilon_adam(learning_rate=1e-4, beta_1=0.5, beta_2=0.9,
+                           epsilon=1e-8))
+
+
 def train_ours(data, seed, args):
     """Trains our FactorVAE; returns (adapter, timing, last logs)."""
     from keras_factorvae import FactorVAE
@@ -214,7 +262,7 @@ def train_ours(data, seed, args):
     model = FactorVAE(latent_dim=10, input_shape=(64, 64, 1),
                       preset="conv_paper", gamma=args.gamma,
                       discriminator_layers=6, seed=seed)
-    model.compile()
+    model.compile(optimizer=ours_optimizer(args.ours_adam_epsilon))
     ds = data.as_py_dataset(batch_size=args.batch_size, paired=True, seed=seed,
                             steps_per_epoch=epoch_steps)
     from keras_factorvae.datasets.py_dataset import EpochSlice
@@ -377,6 +425,10 @@ def parse_args(argv=None):
                         default="torch",
                         help="where the twin's Adam adds epsilon: torch's "
                         "sqrt(v_hat) + eps, or Keras' sqrt(v) + eps")
+    parser.add_argument("--ours-adam-epsilon", choices=("keras", "torch"),
+                        default="keras",
+                        help="where our Adams add epsilon: keras (the default "
+                        "compile()) or torch (a Keras Adam subclass)")
     parser.add_argument("--threads", type=int, default=0,
                         help="intra-op threads of TensorFlow and torch; 0: default")
     return parser.parse_args(argv)

@@ -160,3 +160,36 @@ def test_compare_tc_estimates_equal_the_library_for_ours():
                                    batch_size=32)
     assert set(terms) == {"reconstruction_loss", "kl_loss", "discriminator_tc"}
     assert all(np.isfinite(v) for v in terms.values())
+
+
+@pytest.mark.parametrize("beta_2", [0.999, 0.9])
+def test_torch_epsilon_adam_is_torch_adam(beta_2):
+    import keras
+
+    compare = load_benchmark("twin_compare")
+    rng = np.random.RandomState(0)
+    start = rng.randn(40).astype("float32")
+    # Gradients down to 1e-9, where the two placements of epsilon differ.
+    grads = [(rng.randn(40) * 10 ** rng.uniform(-9, -5, 40)).astype("float32")
+             for _ in range(12)]
+    settings = dict(learning_rate=1e-4, beta_1=0.9, beta_2=beta_2,
+                    epsilon=1e-8)
+    moved = {}
+    for name, optimizer in (
+            ("torch_eps", compare.torch_epsilon_adam(**settings)),
+            ("keras", keras.optimizers.Adam(**settings))):
+        variable = keras.Variable(start.copy())
+        for g in grads:
+            optimizer.apply([keras.ops.convert_to_tensor(g)], [variable])
+        moved[name] = keras.ops.convert_to_numpy(variable) - start
+    param = torch.nn.Parameter(torch.tensor(start.copy()))
+    reference = torch.optim.Adam([param], lr=1e-4, betas=(0.9, beta_2),
+                                 eps=1e-8)
+    for g in grads:
+        param.grad = torch.tensor(g)
+        reference.step()
+    torch_moved = param.detach().numpy() - start
+    scale = np.abs(torch_moved).max()
+    assert np.abs(moved["torch_eps"] - torch_moved).max() < 1e-3 * scale
+    assert np.abs(moved["keras"] - torch_moved).max() > 1e-2 * scale
+    assert compare.ours_optimizer("keras") is None
