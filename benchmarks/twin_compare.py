@@ -27,7 +27,8 @@ twin draws its own initial weights, noise and permutations. Each model's own
 seed is the run's seed.
 
 Resumable per finished run: every `(impl, seed)` writes `runs/<impl>_seed<k>.json`
-under `--out` when it has trained and been scored; a rerun skips the runs
+under `--out` when it has trained and been scored (and its weights beside it:
+`.weights.h5` for ours, `.pt` state dicts for the twin); a rerun skips the runs
 whose file exists (with the same settings; other settings stop the script).
 After every run, `twin_compare.json` (settings, runs, summary) and
 `twin_compare.md` (one row per run, then per implementation the mean and the
@@ -121,9 +122,20 @@ class OursAdapter:
         return self.model  # metrics.evaluate calls its `encode`
 
 
+    def save(self, stem):
+        self.model.save_weights(f"{stem}.weights.h5")
+
+
 class TwinAdapter:
     def __init__(self, twin):
         self.twin = twin
+
+    def save(self, stem):
+        import torch
+
+        torch.save({name: getattr(self.twin, name).state_dict()
+                    for name in ("encoder", "decoder", "discriminator")},
+                   f"{stem}.pt")
 
     def stats(self, x):
         return self.twin.encode_stats(x)
@@ -475,6 +487,8 @@ def main(argv=None):
             row = {"impl": impl, "seed": seed, "steps": args.steps, **timing,
                    "last_epoch_train_logs": logs}
             row.update(score(adapter, data, seed, args))
+            # The trained weights, so that a run can be scored again later.
+            adapter.save(path[: -len(".json")])
             row["settings"] = settings
             _write_json(reporting.json_safe(row), path)
             write_tables(args.out, settings)
