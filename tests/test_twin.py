@@ -6,6 +6,8 @@ have exactly the parameters of our `conv_paper` FactorVAE.
 """
 
 
+import json
+
 import numpy as np
 import pytest
 
@@ -193,3 +195,36 @@ def test_torch_epsilon_adam_is_torch_adam(beta_2):
     assert np.abs(moved["torch_eps"] - torch_moved).max() < 1e-3 * scale
     assert np.abs(moved["keras"] - torch_moved).max() > 1e-2 * scale
     assert compare.ours_optimizer("keras") is None
+
+
+def test_twin_summary_groups_by_placement_and_checks_spread(tmp_path):
+    summary = load_benchmark("twin_summary")
+
+    def write(directory, impl, seed, mig, **settings):
+        runs = tmp_path / directory / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        row = {"impl": impl, "seed": seed, "mig.discrete_mig": mig,
+               "settings": settings}
+        (runs / f"{impl}_seed{seed}.json").write_text(json.dumps(row))
+
+    write("a", "ours", 0, 0.01)
+    write("a", "ours", 1, 0.05)
+    write("a", "twin", 0, 0.04)
+    write("a", "twin", 1, 0.06)
+    write("b", "twin", 0, 0.02, twin_adam_epsilon="keras")
+    groups, comparisons = summary.main(
+        [str(tmp_path / "a"), str(tmp_path / "b"),
+         "--out", str(tmp_path / "s.md"),
+         "--against", "ours:keras=twin:torch", "twin:keras=twin:torch"])
+    assert sorted(groups) == ["ours:keras", "twin:keras", "twin:torch"]
+    assert groups["twin:torch"]["mig.discrete_mig"] == [0.04, 0.06]
+    # Our mean 0.03 lies below the twin's 0.04..0.06; one seed is inside.
+    assert comparisons[("ours:keras", "twin:torch")]["mig.discrete_mig"] == (
+        False, 1, 2)
+    assert comparisons[("twin:keras", "twin:torch")]["mig.discrete_mig"] == (
+        False, 0, 1)
+    assert "**no** (1/2)" in (tmp_path / "s.md").read_text()
+    # The same (group, seed) from two directories is refused.
+    write("c", "ours", 0, 0.02)
+    with pytest.raises(SystemExit):
+        summary.main([str(tmp_path / "a"), str(tmp_path / "c")])

@@ -1,0 +1,140 @@
+"""One table over several twin_compare runs: ours and the twin, each Adam placement.
+
+`benchmarks/twin_compare.py` writes one directory per invocation, and one
+invocation has one setting of each option (`--twin-adam-epsilon`,
+`--ours-adam-epsilon`). This script reads the run files of several of them
+(`<dir>/runs/<impl>_seed<k>.json`), groups the runs by implementation and
+Adam-epsilon placement, and writes per group the mean and min..max over
+seeds of every column, then, for each pair of groups named with `--against`,
+whether the first group falls inside the second's seed spread, column by
+column (the mean of the first inside the min..max of the second, and how
+many of its seeds are).
+
+    .venv/bin/python benchmarks/twin_summary.py runs/twin runs/twin_keras_eps \\
+        runs/twin_ours_torch_eps --out docs/results/twin/summary.md \\
+        --against "ours:keras=twin:torch" "ours:keras=twin:keras" \\
+        "ours:torch=twin:torch"
+
+A group is named `<impl>:<placement>`, the placement being where that
+implementation's Adam adds epsilon (`keras`: to `sqrt(v)`, as Keras and
+TensorFlow do; `torch`: to the bias-corrected `sqrt(v_hat)`).
+"""
+
+import argparse
+import glob
+import json
+import os
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)  # the sibling script twin_compare
+
+# Runs written before an option existed ran with its default.
+PLACEMENT_KEY = {"ours": ("ours_adam_epsilon", "keras"),
+                 "twin": ("twin_adam_epsilon", "torch")}
+
+
+def group_of(row):
+    key, default = PLACEMENT_KEY[row["impl"]]
+    return f"{row['impl']}:{row['settings'].get(key, default)}"
+
+
+def load_rows(directories):
+    """Every run file under the directories; a (group, seed) seen twice is an error."""
+    rows, seen = [], {}
+    for directory in directories:
+        for path in sorted(glob.glob(os.path.join(directory, "runs", "*.json"))):
+            with open(path) as f:
+                row = json.load(f)
+            name = (group_of(row), row["seed"])
+            if name in seen:
+                sys.exit(f"{path} repeats {name} of {seen[name]}")
+            seen[name] = path
+            rows.append(row)
+    return rows
+
+
+def spread(rows, columns):
+    """{group: {"seeds": [...], key: values over seeds}}."""
+    out = {}
+    for row in sorted(rows, key=lambda r: (group_of(r), r["seed"])):
+        group = out.setdefault(group_of(row), {"seeds": []})
+        group["seeds"].append(row["seed"])
+        for key, _ in columns:
+            if isinstance(row.get(key), (int, float)):
+                group.setdefault(key, []).append(float(row[key]))
+    return out
+
+
+def inside(first, second, columns):
+    """Per column: (mean of `first` inside min..max of `second`, seeds inside)."""
+    result = {}
+    for key, _ in columns:
+        if key not in first or key not in second:
+            continue
+        low, high = min(second[key]), max(second[key])
+        values = first[key]
+        result[key] = (bool(low <= np.mean(values) <= high),
+                       sum(low <= v <= high for v in values), len(values))
+    return result
+
+
+def markdown(groups, comparisons, columns):
+    titles = [title for _, title in columns]
+    lines = ["Mean (min..max) over seeds:\n\n",
+             "| group | seeds | " + " | ".join(titles) + " |\n",
+             "|---|---|" + "---|" * len(columns) + "\n"]
+    for name, group in groups.items():
+        cells = [f"{np.mean(group[k]):.3f} ({min(group[k]):.3f}..{max(group[k]):.3f})"
+                 if k in group else "" for k, _ in columns]
+        seeds = ",".join(str(s) for s in group["seeds"])
+        lines.append(f"| {name} | {seeds} | " + " | ".join(cells) + " |\n")
+    if comparisons:
+        lines += ["\nInside the other's seed spread (mean inside min..max; seeds "
+                  "inside / seeds):\n\n",
+                  "| group | against | " + " | ".join(titles) + " |\n",
+                  "|---|---|" + "---|" * len(columns) + "\n"]
+        for (a, b), result in comparisons.items():
+            cells = []
+            for key, _ in columns:
+                if key in result:
+                    ok, n_in, n = result[key]
+                    cells.append(f"{'yes' if ok else '**no**'} ({n_in}/{n})")
+                else:
+                    cells.append("")
+            lines.append(f"| {a} | {b} | " + " | ".join(cells) + " |\n")
+    return "".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("directories", nargs="+",
+                        help="twin_compare --out directories")
+    parser.add_argument("--out", help="markdown file (default: print)")
+    parser.add_argument("--against", nargs="*", default=[],
+                        help="pairs GROUP=GROUP, e.g. ours:keras=twin:torch")
+    args = parser.parse_args(argv)
+    from twin_compare import COLUMNS
+
+    columns = [c for c in COLUMNS if not c[0].startswith("st")]
+    groups = spread(load_rows(args.directories), columns)
+    comparisons = {}
+    for pair in args.against:
+        a, _, b = pair.partition("=")
+        missing = [g for g in (a, b) if g not in groups]
+        if missing:
+            sys.exit(f"no runs of {missing}; groups: {sorted(groups)}")
+        comparisons[(a, b)] = inside(groups[a], groups[b], columns)
+    text = markdown(groups, comparisons, columns)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return groups, comparisons
+
+
+if __name__ == "__main__":
+    main()
