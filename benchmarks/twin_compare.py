@@ -348,6 +348,77 @@ def _progress(impl, seed, step, times, logs):
 
 
 # --------------------------------------------------------------------------
+# Scoring saved runs again
+# --------------------------------------------------------------------------
+
+def load_adapter(row, stem, twin_module):
+    """The adapter of a finished run, its weights read from `stem`."""
+    if row["impl"] == "ours":
+        from keras_factorvae import FactorVAE
+
+        model = FactorVAE(latent_dim=10, input_shape=(64, 64, 1),
+                          preset="conv_paper", gamma=row["settings"]["gamma"],
+                          discriminator_layers=6, seed=row["seed"])
+        model.load_weights(f"{stem}.weights.h5")
+        return OursAdapter(model)
+    import torch
+
+    twin = twin_module.TwinFactorVAE(latent_dim=10, discriminator_layers=6,
+                                     seed=row["seed"])
+    for name, state in torch.load(f"{stem}.pt").items():
+        getattr(twin, name).load_state_dict(state)
+    return TwinAdapter(twin)
+
+
+def rescore(args, data, twin_module):
+    """The metrics of every saved run at each of `--rescore` metric seeds.
+
+    The spread over metric seeds of one trained model is the metric's own
+    noise at `--metric-size`, to set against the spread over training seeds.
+    Writes `rescore.json` and `rescore.md` under `--out`.
+    """
+    from keras_factorvae import metrics
+    from keras_factorvae import reporting
+
+    names = tuple(args.metrics)
+    keys = [k for k, _ in COLUMNS if k.split(".")[0] in names]
+    rows = []
+    for path in sorted(glob.glob(os.path.join(args.out, "runs", "*.json"))):
+        with open(path) as f:
+            row = json.load(f)
+        stem = path[: -len(".json")]
+        if not glob.glob(f"{stem}.weights.h5") + glob.glob(f"{stem}.pt"):
+            print(f"{path}: no saved weights, skipped", flush=True)
+            continue
+        adapter = load_adapter(row, stem, twin_module)
+        scores = {k: [] for k in keys}
+        for metric_seed in args.rescore:
+            result = metrics.evaluate(
+                adapter.representation, data, metrics=names, seed=metric_seed,
+                **reporting.metric_overrides(names, args.metric_size))
+            for k in keys:
+                scores[k].append(float(result[k]))
+        rows.append({"impl": row["impl"], "seed": row["seed"],
+                     "metric_seeds": list(args.rescore), "scores": scores})
+        print(f"[{row['impl']} seed {row['seed']}] rescored: " + ", ".join(
+            f"{k} {np.mean(v):.3f} (sd {np.std(v, ddof=1):.3f})"
+            for k, v in scores.items()), flush=True)
+    _write_json(rows, os.path.join(args.out, "rescore.json"))
+    titles = [t for k, t in COLUMNS if k in keys]
+    lines = [f"Metric seeds {list(args.rescore)}, size {args.metric_size}: "
+             "mean (sd, min..max) over metric seeds of one trained model.\n\n",
+             "| impl | seed | " + " | ".join(titles) + " |\n",
+             "|---|---|" + "---|" * len(titles) + "\n"]
+    for r in rows:
+        cells = [f"{np.mean(v):.3f} ({np.std(v, ddof=1):.3f}, "
+                 f"{min(v):.3f}..{max(v):.3f})" for v in r["scores"].values()]
+        lines.append(f"| {r['impl']} | {r['seed']} | " + " | ".join(cells) + " |\n")
+    with open(os.path.join(args.out, "rescore.md"), "w") as f:
+        f.writelines(lines)
+    return rows
+
+
+# --------------------------------------------------------------------------
 # Tables
 # --------------------------------------------------------------------------
 
@@ -441,6 +512,9 @@ def parse_args(argv=None):
                         default="keras",
                         help="where our Adams add epsilon: keras (the default "
                         "compile()) or torch (a Keras Adam subclass)")
+    parser.add_argument("--rescore", type=int, nargs="+", metavar="SEED",
+                        help="train nothing: score every saved run under --out "
+                        "again at these metric seeds (rescore.json, rescore.md)")
     parser.add_argument("--threads", type=int, default=0,
                         help="intra-op threads of TensorFlow and torch; 0: default")
     return parser.parse_args(argv)
@@ -465,6 +539,8 @@ def main(argv=None):
     runs_dir = os.path.join(args.out, "runs")
     os.makedirs(runs_dir, exist_ok=True)
     data = datasets.load("dsprites")
+    if args.rescore:
+        return rescore(args, data, twin_module)
     for seed in args.seeds:
         for impl in args.impls:
             path = os.path.join(runs_dir, f"{impl}_seed{seed}.json")

@@ -228,3 +228,28 @@ def test_twin_summary_groups_by_placement_and_checks_spread(tmp_path):
     write("c", "ours", 0, 0.02)
     with pytest.raises(SystemExit):
         summary.main([str(tmp_path / "a"), str(tmp_path / "c")])
+
+
+@pytest.mark.slow
+def test_compare_saves_runs_that_rescore_to_the_same_metrics(tmp_path):
+    compare = load_benchmark("twin_compare")
+    common = ["--out", str(tmp_path), "--metric-size", "tiny", "--threads", "1",
+              "--metrics", "mig"]
+    compare.main(common + ["--steps", "2", "--epoch-steps", "1", "--seeds", "0",
+                           "--held-out", "32", "--tc-points", "256"])
+    rows = compare.rescore(compare.parse_args(common + ["--rescore", "0", "1"]),
+                           compare_data(), compare.load_twin())
+    assert sorted(r["impl"] for r in rows) == ["ours", "twin"]
+    for row in rows:
+        with open(tmp_path / "runs" / f"{row['impl']}_seed0.json") as f:
+            trained = json.load(f)
+        # Metric seed 0 is the seed the run was scored with.
+        assert row["scores"]["mig.discrete_mig"][0] == pytest.approx(
+            trained["mig.discrete_mig"], abs=1e-6)
+    assert (tmp_path / "rescore.md").exists()
+
+
+def compare_data():
+    import keras_factorvae as kfv
+
+    return kfv.datasets.load("dsprites")
