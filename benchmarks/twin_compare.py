@@ -404,17 +404,18 @@ def rescore(args, data, twin_module):
             f"{k} {np.mean(v):.3f} (sd {np.std(v, ddof=1):.3f})"
             for k, v in scores.items()), flush=True)
     _write_json(rows, os.path.join(args.out, "rescore.json"))
-    titles = [t for k, t in COLUMNS if k in keys]
-    lines = [f"Metric seeds {list(args.rescore)}, size {args.metric_size}: "
-             "mean (sd, min..max) over metric seeds of one trained model.\n\n",
-             "| impl | seed | " + " | ".join(titles) + " |\n",
-             "|---|---|" + "---|" * len(titles) + "\n"]
-    for r in rows:
-        cells = [f"{np.mean(v):.3f} ({np.std(v, ddof=1):.3f}, "
-                 f"{min(v):.3f}..{max(v):.3f})" for v in r["scores"].values()]
-        lines.append(f"| {r['impl']} | {r['seed']} | " + " | ".join(cells) + " |\n")
+    from keras_factorvae.reporting import markdown_table
+
+    table = markdown_table(
+        ["impl", "seed", *(t for k, t in COLUMNS if k in keys)],
+        [[r["impl"], r["seed"], *(
+            f"{np.mean(v):.3f} ({np.std(v, ddof=1):.3f}, {min(v):.3f}..{max(v):.3f})"
+            for v in r["scores"].values())] for r in rows])
     with open(os.path.join(args.out, "rescore.md"), "w") as f:
-        f.writelines(lines)
+        f.write("\n".join(
+            [f"Metric seeds {list(args.rescore)}, size {args.metric_size}: mean "
+             "(sd, min..max) over metric seeds of one trained model.", "",
+             *table]) + "\n")
     return rows
 
 
@@ -441,7 +442,16 @@ def _cell(value):
     return f"{value:.3f}" if isinstance(value, (int, float)) else ""
 
 
+def spread_cell(values):
+    """`mean (min..max)` of the values, as the summary tables write them."""
+    if not values:
+        return ""
+    return f"{np.mean(values):.3f} ({min(values):.3f}..{max(values):.3f})"
+
+
 def write_tables(out, settings):
+    from keras_factorvae.reporting import markdown_table
+
     rows = []
     for path in sorted(glob.glob(os.path.join(out, "runs", "*.json"))):
         with open(path) as f:
@@ -450,25 +460,24 @@ def write_tables(out, settings):
     summary = summarise(rows)
     _write_json({"settings": settings, "runs": rows, "summary": summary},
                 os.path.join(out, "twin_compare.json"))
-    head = "| impl | seed | steps | " + " | ".join(t for _, t in COLUMNS) + " |\n"
-    rule = "|---|---|---|" + "---|" * len(COLUMNS) + "\n"
-    lines = [f"Backend of ours: {settings['backend']}; gamma "
-             f"{settings['gamma']}; metric size {settings['metric_size']}.\n\n",
-             head, rule]
-    for r in rows:
-        cells = [_cell(r.get(k)) for k, _ in COLUMNS]
-        lines.append(f"| {r['impl']} | {r['seed']} | {r['steps']} | "
-                     + " | ".join(cells) + " |\n")
-    lines += ["\nMean and min..max over seeds:\n\n",
-              "| impl | seeds | " + " | ".join(t for _, t in COLUMNS) + " |\n",
-              "|---|---|" + "---|" * len(COLUMNS) + "\n"]
-    for impl, s in summary.items():
-        cells = [f"{s[k]['mean']:.3f} ({s[k]['min']:.3f}..{s[k]['max']:.3f})"
-                 if k in s else "" for k, _ in COLUMNS]
-        seeds = ",".join(str(x) for x in s["seeds"])
-        lines.append(f"| {impl} | {seeds} | " + " | ".join(cells) + " |\n")
+    titles = [t for _, t in COLUMNS]
+    per_run = markdown_table(
+        ["impl", "seed", "steps", *titles],
+        [[r["impl"], r["seed"], r["steps"], *(_cell(r.get(k)) for k, _ in COLUMNS)]
+         for r in rows])
+    per_impl = markdown_table(
+        ["impl", "seeds", *titles],
+        [[impl, ",".join(str(x) for x in s["seeds"]),
+          *(spread_cell([r[k] for r in rows if r["impl"] == impl
+                         and isinstance(r.get(k), (int, float))])
+            for k, _ in COLUMNS)]
+         for impl, s in summary.items()])
+    text = "\n".join(
+        [f"Backend of ours: {settings['backend']}; gamma {settings['gamma']}; "
+         f"metric size {settings['metric_size']}.", "", *per_run, "",
+         "Mean and min..max over seeds:", "", *per_impl]) + "\n"
     with open(os.path.join(out, "twin_compare.md"), "w") as f:
-        f.writelines(lines)
+        f.write(text)
     return rows
 
 

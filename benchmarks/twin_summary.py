@@ -82,30 +82,31 @@ def inside(first, second, columns):
 
 
 def markdown(groups, comparisons, columns):
+    from keras_factorvae.reporting import markdown_table
+    from twin_compare import spread_cell
+
     titles = [title for _, title in columns]
-    lines = ["Mean (min..max) over seeds:\n\n",
-             "| group | seeds | " + " | ".join(titles) + " |\n",
-             "|---|---|" + "---|" * len(columns) + "\n"]
-    for name, group in groups.items():
-        cells = [f"{np.mean(group[k]):.3f} ({min(group[k]):.3f}..{max(group[k]):.3f})"
-                 if k in group else "" for k, _ in columns]
-        seeds = ",".join(str(s) for s in group["seeds"])
-        lines.append(f"| {name} | {seeds} | " + " | ".join(cells) + " |\n")
+    lines = ["Mean (min..max) over seeds:", ""]
+    lines += markdown_table(
+        ["group", "seeds", *titles],
+        [[name, ",".join(str(s) for s in group["seeds"]),
+          *(spread_cell(group.get(k)) for k, _ in columns)]
+         for name, group in groups.items()])
     if comparisons:
-        lines += ["\nInside the other's seed spread (mean inside min..max; seeds "
-                  "inside / seeds):\n\n",
-                  "| group | against | " + " | ".join(titles) + " |\n",
-                  "|---|---|" + "---|" * len(columns) + "\n"]
-        for (a, b), result in comparisons.items():
-            cells = []
-            for key, _ in columns:
-                if key in result:
-                    ok, n_in, n = result[key]
-                    cells.append(f"{'yes' if ok else '**no**'} ({n_in}/{n})")
-                else:
-                    cells.append("")
-            lines.append(f"| {a} | {b} | " + " | ".join(cells) + " |\n")
-    return "".join(lines)
+        lines += ["", "Inside the other's seed spread (mean inside min..max; "
+                  "seeds inside / seeds):", ""]
+        lines += markdown_table(
+            ["group", "against", *titles],
+            [[a, b, *(_verdict(result.get(k)) for k, _ in columns)]
+             for (a, b), result in comparisons.items()])
+    return "\n".join(lines) + "\n"
+
+
+def _verdict(result):
+    if result is None:
+        return ""
+    ok, n_in, n = result
+    return f"{'yes' if ok else '**no**'} ({n_in}/{n})"
 
 
 def main(argv=None):
