@@ -8,7 +8,8 @@ Adam-epsilon placement, and writes per group the mean and min..max over
 seeds of every column, then, for each pair of groups named with `--against`,
 whether the first group falls inside the second's seed spread, column by
 column (the mean of the first inside the min..max of the second, and how
-many of its seeds are).
+many of its seeds are), and the difference of their means with its
+standard error.
 
     .venv/bin/python benchmarks/twin_summary.py runs/twin runs/twin_keras_eps \\
         runs/twin_ours_torch_eps --out docs/results/twin/summary.md \\
@@ -68,6 +69,20 @@ def spread(rows, columns):
     return out
 
 
+def difference(first, second, columns):
+    """Per column: mean of `first` less mean of `second`, and its standard
+    error (Welch: `sqrt(s1^2 / n1 + s2^2 / n2)`, sample variances); None
+    where either side has fewer than two seeds."""
+    result = {}
+    for key, _ in columns:
+        a, b = first.get(key, []), second.get(key, [])
+        if len(a) < 2 or len(b) < 2:
+            continue
+        error = np.sqrt(np.var(a, ddof=1) / len(a) + np.var(b, ddof=1) / len(b))
+        result[key] = (float(np.mean(a) - np.mean(b)), float(error))
+    return result
+
+
 def inside(first, second, columns):
     """Per column: (mean of `first` inside min..max of `second`, seeds inside)."""
     result = {}
@@ -97,9 +112,23 @@ def markdown(groups, comparisons, columns):
                   "seeds inside / seeds):", ""]
         lines += markdown_table(
             ["group", "against", *titles],
-            [[a, b, *(_verdict(result.get(k)) for k, _ in columns)]
+            [[a, b, *(_verdict(result["inside"].get(k)) for k, _ in columns)]
+             for (a, b), result in comparisons.items()])
+        lines += ["", "Difference of the means (first less second) +- its "
+                  "standard error:", ""]
+        lines += markdown_table(
+            ["group", "against", *titles],
+            [[a, b, *(_difference(result["difference"].get(k))
+                      for k, _ in columns)]
              for (a, b), result in comparisons.items()])
     return "\n".join(lines) + "\n"
+
+
+def _difference(result):
+    if result is None:
+        return ""
+    delta, error = result
+    return f"{delta:+.3f} +- {error:.3f}"
 
 
 def _verdict(result):
@@ -127,7 +156,9 @@ def main(argv=None):
         missing = [g for g in (a, b) if g not in groups]
         if missing:
             sys.exit(f"no runs of {missing}; groups: {sorted(groups)}")
-        comparisons[(a, b)] = inside(groups[a], groups[b], columns)
+        comparisons[(a, b)] = {
+            "inside": inside(groups[a], groups[b], columns),
+            "difference": difference(groups[a], groups[b], columns)}
     text = markdown(groups, comparisons, columns)
     if args.out:
         with open(args.out, "w") as f:

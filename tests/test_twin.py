@@ -219,10 +219,15 @@ def test_twin_summary_groups_by_placement_and_checks_spread(tmp_path):
     assert sorted(groups) == ["ours:keras", "twin:keras", "twin:torch"]
     assert groups["twin:torch"]["mig.discrete_mig"] == [0.04, 0.06]
     # Our mean 0.03 lies below the twin's 0.04..0.06; one seed is inside.
-    assert comparisons[("ours:keras", "twin:torch")]["mig.discrete_mig"] == (
-        False, 1, 2)
-    assert comparisons[("twin:keras", "twin:torch")]["mig.discrete_mig"] == (
-        False, 0, 1)
+    mine = comparisons[("ours:keras", "twin:torch")]
+    assert mine["inside"]["mig.discrete_mig"] == (False, 1, 2)
+    # 0.03 - 0.05; sqrt(0.0008 / 2 + 0.0002 / 2) from the sample variances.
+    delta, error = mine["difference"]["mig.discrete_mig"]
+    assert delta == pytest.approx(-0.02)
+    assert error == pytest.approx(np.sqrt(0.0005))
+    keras_twin = comparisons[("twin:keras", "twin:torch")]
+    assert keras_twin["inside"]["mig.discrete_mig"] == (False, 0, 1)
+    assert keras_twin["difference"] == {}  # one seed: no standard error
     assert "**no** (1/2)" in (tmp_path / "s.md").read_text()
     # The same (group, seed) from two directories is refused.
     write("c", "ours", 0, 0.02)
