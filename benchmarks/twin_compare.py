@@ -468,9 +468,8 @@ def write_tables(out, settings):
     per_impl = markdown_table(
         ["impl", "seeds", *titles],
         [[impl, ",".join(str(x) for x in s["seeds"]),
-          *(spread_cell([r[k] for r in rows if r["impl"] == impl
-                         and isinstance(r.get(k), (int, float))])
-            for k, _ in COLUMNS)]
+          *(f"{s[k]['mean']:.3f} ({s[k]['min']:.3f}..{s[k]['max']:.3f})"
+            if k in s else "" for k, _ in COLUMNS)]
          for impl, s in summary.items()])
     text = "\n".join(
         [f"Backend of ours: {settings['backend']}; gamma {settings['gamma']}; "
