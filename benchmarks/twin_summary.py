@@ -9,7 +9,7 @@ seeds of every column, then, for each pair of groups named with `--against`,
 whether the first group falls inside the second's seed spread, column by
 column (the mean of the first inside the min..max of the second, and how
 many of its seeds are), and the difference of their means with its
-standard error.
+standard error and its permutation p-value.
 
     .venv/bin/python benchmarks/twin_summary.py runs/twin runs/twin_keras_eps \\
         runs/twin_ours_torch_eps --out docs/results/twin/summary.md \\
@@ -70,17 +70,48 @@ def spread(rows, columns):
 
 
 def difference(first, second, columns):
-    """Per column: mean of `first` less mean of `second`, and its standard
-    error (Welch: `sqrt(s1^2 / n1 + s2^2 / n2)`, sample variances); None
-    where either side has fewer than two seeds."""
+    """Per column: mean of `first` less mean of `second`, its standard error
+    (Welch: `sqrt(s1^2 / n1 + s2^2 / n2)`, sample variances) and the
+    permutation p-value of that difference (`permutation_p`); left out where
+    either side has fewer than two seeds."""
     result = {}
     for key, _ in columns:
         a, b = first.get(key, []), second.get(key, [])
         if len(a) < 2 or len(b) < 2:
             continue
         error = np.sqrt(np.var(a, ddof=1) / len(a) + np.var(b, ddof=1) / len(b))
-        result[key] = (float(np.mean(a) - np.mean(b)), float(error))
+        result[key] = (float(np.mean(a) - np.mean(b)), float(error),
+                       permutation_p(a, b))
     return result
+
+
+def permutation_p(a, b, max_splits=200_000, seed=0):
+    """Two-sided p-value of `mean(a) - mean(b)` under exchangeable labels.
+
+    The share of the ways to split the pooled values into groups of
+    `len(a)` and `len(b)` whose difference of means is at least as large in
+    magnitude as the observed one (the observed split counts). Exact when
+    there are at most `max_splits` splits, else estimated from that many
+    random ones. It assumes no distribution, which suits a few seeds with
+    heavy tails (stalled runs) better than a t-test on the standard error.
+    """
+    import itertools
+    import math
+
+    pooled = np.asarray(list(a) + list(b), dtype=float)
+    n, k = len(pooled), len(a)
+    observed = abs(np.mean(a) - np.mean(b))
+    total = pooled.sum()
+    if math.comb(n, k) <= max_splits:
+        sums = np.array([pooled[list(c)].sum()
+                         for c in itertools.combinations(range(n), k)])
+    else:
+        rng = np.random.RandomState(seed)
+        sums = np.array([pooled[rng.permutation(n)[:k]].sum()
+                         for _ in range(max_splits)])
+    deltas = np.abs(sums / k - (total - sums) / (n - k))
+    # A relative tolerance so that the observed split counts itself.
+    return float(np.mean(deltas >= observed * (1 - 1e-9) - 1e-12))
 
 
 def inside(first, second, columns):
@@ -115,7 +146,7 @@ def markdown(groups, comparisons, columns):
             [[a, b, *(_verdict(result["inside"].get(k)) for k, _ in columns)]
              for (a, b), result in comparisons.items()])
         lines += ["", "Difference of the means (first less second) +- its "
-                  "standard error:", ""]
+                  "standard error (permutation p-value):", ""]
         lines += markdown_table(
             ["group", "against", *titles],
             [[a, b, *(_difference(result["difference"].get(k))
@@ -127,8 +158,8 @@ def markdown(groups, comparisons, columns):
 def _difference(result):
     if result is None:
         return ""
-    delta, error = result
-    return f"{delta:+.3f} +- {error:.3f}"
+    delta, error, p = result
+    return f"{delta:+.3f} +- {error:.3f} (p {p:.3f})"
 
 
 def _verdict(result):

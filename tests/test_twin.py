@@ -222,17 +222,33 @@ def test_twin_summary_groups_by_placement_and_checks_spread(tmp_path):
     mine = comparisons[("ours:keras", "twin:torch")]
     assert mine["inside"]["mig.discrete_mig"] == (False, 1, 2)
     # 0.03 - 0.05; sqrt(0.0008 / 2 + 0.0002 / 2) from the sample variances.
-    delta, error = mine["difference"]["mig.discrete_mig"]
+    delta, error, p = mine["difference"]["mig.discrete_mig"]
     assert delta == pytest.approx(-0.02)
     assert error == pytest.approx(np.sqrt(0.0005))
+    # Splits of {0.01, 0.05, 0.04, 0.06} into pairs: |difference| >= 0.02
+    # for {0.01, 0.05} (observed), {0.01, 0.04}, {0.05, 0.06}, {0.04, 0.06}.
+    assert p == pytest.approx(4 / 6)
     keras_twin = comparisons[("twin:keras", "twin:torch")]
     assert keras_twin["inside"]["mig.discrete_mig"] == (False, 0, 1)
     assert keras_twin["difference"] == {}  # one seed: no standard error
     assert "**no** (1/2)" in (tmp_path / "s.md").read_text()
+    assert "-0.020 +- 0.022 (p 0.667)" in (tmp_path / "s.md").read_text()
     # The same (group, seed) from two directories is refused.
     write("c", "ours", 0, 0.02)
     with pytest.raises(SystemExit):
         summary.main([str(tmp_path / "a"), str(tmp_path / "c")])
+
+
+def test_permutation_p_exact_and_sampled():
+    summary = load_benchmark("twin_summary")
+    a, b = [0.0, 1.0, 2.0, 3.0], [10.0, 11.0, 12.0, 13.0]
+    # Of the 70 splits into fours only this one and its mirror are as far
+    # apart as the observed means.
+    assert summary.permutation_p(a, b) == pytest.approx(2 / 70)
+    sampled = summary.permutation_p(a, b, max_splits=20_000)
+    assert sampled == pytest.approx(2 / 70, abs=0.006)
+    # Identical groups: every split is at least as extreme as a zero gap.
+    assert summary.permutation_p([1.0, 2.0], [1.0, 2.0]) == 1.0
 
 
 @pytest.mark.slow
