@@ -419,6 +419,57 @@ def rescore(args, data, twin_module):
     return rows
 
 
+def latent_profile(adapter, data, n=1024):
+    """Per latent dimension, on the held-out images, in order of falling KL.
+
+    `kl`: the mean KL to the prior; `mean_sd`: the spread of the posterior
+    mean over the images; `logvar`: the mean log-variance. `active`: the
+    dimensions whose `mean_sd` reaches 0.05, the FactorVAE score's rule for
+    a dimension it votes with. `quiet_mean_sd`: the median `mean_sd` of the
+    half of the dimensions with the least KL (those no factor needs when
+    there are twice as many dimensions as factors).
+    """
+    x = data.sample_observations(n, np.random.RandomState(HELD_OUT_SEED))
+    mean, logvar = _stats_in_batches(adapter, x)
+    kl = (0.5 * (mean ** 2 + np.exp(logvar) - logvar - 1.0)).mean(0)
+    order = np.argsort(-kl, kind="stable")
+    mean_sd = mean.std(0)[order]
+    quiet = mean_sd[len(order) - len(order) // 2:]
+    return {"kl": kl[order].tolist(), "mean_sd": mean_sd.tolist(),
+            "logvar": logvar.mean(0)[order].tolist(),
+            "active": int(np.sum(mean_sd >= 0.05)),
+            "quiet_mean_sd": float(np.median(quiet))}
+
+
+def latents(args, data, twin_module):
+    """`latent_profile` of every saved run under `--out`: latents.json/.md."""
+    from keras_factorvae.reporting import markdown_table
+
+    rows = []
+    for path in sorted(glob.glob(os.path.join(args.out, "runs", "*.json"))):
+        with open(path) as f:
+            row = json.load(f)
+        stem = path[: -len(".json")]
+        if not glob.glob(f"{stem}.weights.h5") + glob.glob(f"{stem}.pt"):
+            continue
+        profile = latent_profile(load_adapter(row, stem, twin_module), data,
+                                 n=args.held_out)
+        rows.append({"impl": row["impl"], "seed": row["seed"], **profile,
+                     "factor_vae_score": row.get("factor_vae_score.eval_accuracy")})
+    _write_json(rows, os.path.join(args.out, "latents.json"))
+    table = markdown_table(
+        ["impl", "seed", "FactorVAE score", "active", "quiet mean sd",
+         "KL per dim", "mean sd per dim"],
+        [[r["impl"], r["seed"], _cell(r["factor_vae_score"]), r["active"],
+          f"{r['quiet_mean_sd']:.3f}", " ".join(f"{v:.2f}" for v in r["kl"]),
+          " ".join(f"{v:.3f}" for v in r["mean_sd"])] for r in rows])
+    with open(os.path.join(args.out, "latents.md"), "w") as f:
+        f.write("\n".join(
+            ["Per latent dimension on the held-out images, in order of falling "
+             "KL (`twin_compare.latent_profile`).", "", *table]) + "\n")
+    return rows
+
+
 # --------------------------------------------------------------------------
 # Tables
 # --------------------------------------------------------------------------
@@ -523,6 +574,10 @@ def parse_args(argv=None):
     parser.add_argument("--rescore", type=int, nargs="+", metavar="SEED",
                         help="train nothing: score every saved run under --out "
                         "again at these metric seeds (rescore.json, rescore.md)")
+    parser.add_argument("--latents", action="store_true",
+                        help="train nothing: the per-dimension KL and spread of "
+                        "the posterior means of every saved run under --out "
+                        "(latents.json, latents.md)")
     parser.add_argument("--threads", type=int, default=0,
                         help="intra-op threads of TensorFlow and torch; 0: default")
     return parser.parse_args(argv)
@@ -549,6 +604,8 @@ def main(argv=None):
     data = datasets.load("dsprites")
     if args.rescore:
         return rescore(args, data, twin_module)
+    if args.latents:
+        return latents(args, data, twin_module)
     for seed in args.seeds:
         for impl in args.impls:
             path = os.path.join(runs_dir, f"{impl}_seed{seed}.json")

@@ -251,6 +251,36 @@ def test_permutation_p_exact_and_sampled():
     assert summary.permutation_p([1.0, 2.0], [1.0, 2.0]) == 1.0
 
 
+def test_latent_profile_orders_dims_by_kl():
+    compare = load_benchmark("twin_compare")
+
+    class Fixed:
+        """Dimension 0: the prior; 1: means 0 or 1, unit variance; 2: means
+        0.01 or 0.03, log-variance -2."""
+
+        def stats(self, x):
+            n = len(x)
+            half = np.arange(n) % 2
+            mean = np.stack([np.zeros(n), half, 0.01 + 0.02 * half], 1)
+            logvar = np.stack([np.zeros(n), np.zeros(n), np.full(n, -2.0)], 1)
+            return mean, logvar
+
+    class Data:
+        def sample_observations(self, n, random_state):
+            return np.zeros((n, 1))
+
+    profile = compare.latent_profile(Fixed(), Data(), n=8)
+    # KL: dim 1 0.5 * mean(mu^2) = 0.25; dim 2 0.5 * (e^-2 + 2 - 1 +
+    # mean(mu^2)) = 0.568...; dim 0 nothing.
+    kl_2 = 0.5 * (np.exp(-2.0) + 1.0 + (0.01 ** 2 + 0.03 ** 2) / 2)
+    assert profile["kl"] == pytest.approx([kl_2, 0.25, 0.0])
+    assert profile["mean_sd"] == pytest.approx([0.01, 0.5, 0.0])
+    assert profile["logvar"] == pytest.approx([-2.0, 0.0, 0.0])
+    assert profile["active"] == 1  # only the 0.5 spread reaches 0.05
+    # The 1 quietest of 3 dimensions (half, rounded down) is dim 0.
+    assert profile["quiet_mean_sd"] == 0.0
+
+
 @pytest.mark.slow
 def test_compare_saves_runs_that_rescore_to_the_same_metrics(tmp_path):
     compare = load_benchmark("twin_compare")
