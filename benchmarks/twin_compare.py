@@ -24,7 +24,10 @@ Data order: both implementations train on batch `i` of epoch `e` of
 `data.as_py_dataset(batch_size=64, paired=True, seed=seed,
 steps_per_epoch=--epoch-steps)` (our batch plan: data, not model code); the
 twin draws its own initial weights, noise and permutations. Each model's own
-seed is the run's seed.
+seed is the run's seed. With `--init ours` the twin starts instead from the
+very weights ours starts from at the same seed (built as `train_ours` builds
+them, copied by `twin_lockstep.copy_ours_to_twin`): a twin run and ours at
+one seed then differ in their noise and permutations only.
 
 Resumable per finished run: every `(impl, seed)` writes `runs/<impl>_seed<k>.json`
 under `--out` when it has trained and been scored (and its weights beside it:
@@ -297,8 +300,11 @@ def train_twin(data, seed, args, twin_module):
     epoch_steps, epochs = _epochs(args)
     twin = twin_module.TwinFactorVAE(latent_dim=10, gamma=args.gamma,
                                      discriminator_layers=6, seed=seed,
-                                     init=args.init,
+                                     init="glorot" if args.init == "ours"
+                                     else args.init,
                                      adam_epsilon=args.twin_adam_epsilon)
+    if args.init == "ours":
+        copy_initial_weights_of_ours(twin, seed, args)
     ds = data.as_py_dataset(batch_size=args.batch_size, paired=True, seed=seed,
                             steps_per_epoch=epoch_steps)
     times, logs = [], {}
@@ -317,6 +323,19 @@ def train_twin(data, seed, args, twin_module):
             raise FloatingPointError(f"twin seed {seed}: non-finite loss {logs}")
         _progress("twin", seed, (epoch + 1) * epoch_steps, times, logs)
     return TwinAdapter(twin), _timing(times, epoch_steps), logs
+
+
+def copy_initial_weights_of_ours(twin, seed, args):
+    """Gives the twin the initial weights of ours at `seed`."""
+    from keras_factorvae import FactorVAE
+    from keras_factorvae import reporting
+    from twin_lockstep import copy_ours_to_twin
+
+    reporting.set_random_seed(seed)
+    model = FactorVAE(latent_dim=10, input_shape=(64, 64, 1),
+                      preset="conv_paper", gamma=args.gamma,
+                      discriminator_layers=6, seed=seed)
+    copy_ours_to_twin(model, twin)
 
 
 def _timing(times, epoch_steps):
@@ -561,8 +580,10 @@ def parse_args(argv=None):
     parser.add_argument("--metrics", nargs="+", default=["factor_vae_score", "mig"])
     parser.add_argument("--held-out", type=int, default=1024)
     parser.add_argument("--tc-points", type=int, default=2048)
-    parser.add_argument("--init", choices=("glorot", "torch"), default="glorot",
-                        help="the twin's initialisation (glorot: Keras' default)")
+    parser.add_argument("--init", choices=("glorot", "torch", "ours"),
+                        default="glorot",
+                        help="the twin's initialisation (glorot: Keras' default; "
+                        "ours: a copy of our initial weights at the same seed)")
     parser.add_argument("--twin-adam-epsilon", choices=("torch", "keras"),
                         default="torch",
                         help="where the twin's Adam adds epsilon: torch's "

@@ -18,7 +18,9 @@ standard error and its permutation p-value.
 
 A group is named `<impl>:<placement>`, the placement being where that
 implementation's Adam adds epsilon (`keras`: to `sqrt(v)`, as Keras and
-TensorFlow do; `torch`: to the bias-corrected `sqrt(v_hat)`).
+TensorFlow do; `torch`: to the bias-corrected `sqrt(v_hat)`), with
+`:init-<init>` after it for runs of a twin not initialised by Glorot
+(`twin:keras:init-ours`: the twin from our initial weights).
 """
 
 import argparse
@@ -39,7 +41,9 @@ PLACEMENT_KEY = {"ours": ("ours_adam_epsilon", "keras"),
 
 def group_of(row):
     key, default = PLACEMENT_KEY[row["impl"]]
-    return f"{row['impl']}:{row['settings'].get(key, default)}"
+    name = f"{row['impl']}:{row['settings'].get(key, default)}"
+    init = row["settings"].get("init", "glorot")
+    return name if init == "glorot" else f"{name}:init-{init}"
 
 
 def load_rows(directories):

@@ -212,6 +212,9 @@ def test_twin_summary_groups_by_placement_and_checks_spread(tmp_path):
     write("a", "twin", 0, 0.04)
     write("a", "twin", 1, 0.06)
     write("b", "twin", 0, 0.02, twin_adam_epsilon="keras")
+    write("d", "twin", 0, 0.03, twin_adam_epsilon="keras", init="ours")
+    assert sorted(summary.spread(summary.load_rows([str(tmp_path / "d")]), [])) \
+        == ["twin:keras:init-ours"]
     groups, comparisons = summary.main(
         [str(tmp_path / "a"), str(tmp_path / "b"),
          "--out", str(tmp_path / "s.md"),
@@ -249,6 +252,32 @@ def test_permutation_p_exact_and_sampled():
     assert sampled == pytest.approx(2 / 70, abs=0.006)
     # Identical groups: every split is at least as extreme as a zero gap.
     assert summary.permutation_p([1.0, 2.0], [1.0, 2.0]) == 1.0
+
+
+def test_twin_can_start_from_our_initial_weights(twin_torch):
+    import argparse
+
+    from keras_factorvae import FactorVAE
+    from keras_factorvae import reporting
+
+    compare = load_benchmark("twin_compare")
+    args = argparse.Namespace(gamma=35.0)
+    twin = twin_torch.TwinFactorVAE(latent_dim=10, discriminator_layers=6, seed=1)
+    x = np.random.RandomState(0).rand(4, 64, 64, 1).astype("float32")
+    before, _ = twin.encode_stats(x)
+    compare.copy_initial_weights_of_ours(twin, 3, args)
+    reporting.set_random_seed(3)
+    ours = FactorVAE(latent_dim=10, input_shape=(64, 64, 1), preset="conv_paper",
+                     gamma=35.0, discriminator_layers=6, seed=3)
+    mean, logvar = ours.posterior_stats(x)
+    twin_mean, twin_logvar = twin.encode_stats(x)
+    np.testing.assert_allclose(twin_mean, mean, atol=1e-6)
+    np.testing.assert_allclose(twin_logvar, logvar, atol=1e-6)
+    assert np.abs(before - twin_mean).max() > 1e-4  # the copy changed it
+    z = np.random.RandomState(1).randn(4, 10).astype("float32")
+    np.testing.assert_allclose(
+        twin.discriminator_logits(z),
+        np.asarray(ours.discriminator(z)), atol=1e-5)
 
 
 def test_latent_profile_orders_dims_by_kl():
