@@ -389,6 +389,19 @@ def load_adapter(row, stem, twin_module):
     return TwinAdapter(twin)
 
 
+def saved_runs(out, twin_module):
+    """`(row, adapter)` of every finished run under `out` whose weights were
+    saved (runs written before weights were saved are skipped, with a note)."""
+    for path in sorted(glob.glob(os.path.join(out, "runs", "*.json"))):
+        with open(path) as f:
+            row = json.load(f)
+        stem = path[: -len(".json")]
+        if not glob.glob(f"{stem}.weights.h5") + glob.glob(f"{stem}.pt"):
+            print(f"{path}: no saved weights, skipped", flush=True)
+            continue
+        yield row, load_adapter(row, stem, twin_module)
+
+
 def rescore(args, data, twin_module):
     """The metrics of every saved run at each of `--rescore` metric seeds.
 
@@ -402,14 +415,7 @@ def rescore(args, data, twin_module):
     names = tuple(args.metrics)
     keys = [k for k, _ in COLUMNS if k.split(".")[0] in names]
     rows = []
-    for path in sorted(glob.glob(os.path.join(args.out, "runs", "*.json"))):
-        with open(path) as f:
-            row = json.load(f)
-        stem = path[: -len(".json")]
-        if not glob.glob(f"{stem}.weights.h5") + glob.glob(f"{stem}.pt"):
-            print(f"{path}: no saved weights, skipped", flush=True)
-            continue
-        adapter = load_adapter(row, stem, twin_module)
+    for row, adapter in saved_runs(args.out, twin_module):
         scores = {k: [] for k in keys}
         for metric_seed in args.rescore:
             result = metrics.evaluate(
@@ -465,14 +471,8 @@ def latents(args, data, twin_module):
     from keras_factorvae.reporting import markdown_table
 
     rows = []
-    for path in sorted(glob.glob(os.path.join(args.out, "runs", "*.json"))):
-        with open(path) as f:
-            row = json.load(f)
-        stem = path[: -len(".json")]
-        if not glob.glob(f"{stem}.weights.h5") + glob.glob(f"{stem}.pt"):
-            continue
-        profile = latent_profile(load_adapter(row, stem, twin_module), data,
-                                 n=args.held_out)
+    for row, adapter in saved_runs(args.out, twin_module):
+        profile = latent_profile(adapter, data, n=args.held_out)
         rows.append({"impl": row["impl"], "seed": row["seed"], **profile,
                      "factor_vae_score": row.get("factor_vae_score.eval_accuracy")})
     _write_json(rows, os.path.join(args.out, "latents.json"))
