@@ -179,7 +179,9 @@ def held_out_terms(adapter, data, n=1024, batch_size=256):
         d = np.asarray(adapter.discriminator_logits(z[s : s + batch_size]),
                        np.float64)
         tc.append(d[:, 0] - d[:, 1])
-    kl = 0.5 * (mean ** 2 + np.exp(logvar) - logvar - 1.0)
+    from keras_factorvae.losses import gaussian_kl_terms
+
+    kl = gaussian_kl_terms(mean, logvar, xp=np)
     return {"reconstruction_loss": float(np.mean(np.concatenate(recon))),
             "kl_loss": float(np.mean(kl.sum(1))),
             "discriminator_tc": float(np.mean(np.concatenate(tc)))}
@@ -267,16 +269,22 @@ def ours_optimizer(placement):
                            epsilon=1e-8))
 
 
-def train_ours(data, seed, args):
-    """Trains our FactorVAE; returns (adapter, timing, last logs)."""
+def build_ours(gamma, seed, set_seed=True):
+    """Our model as every run builds it; `set_seed` seeds the initial
+    weights first (`reporting.set_random_seed`), as training does."""
     from keras_factorvae import FactorVAE
     from keras_factorvae import reporting
 
+    if set_seed:
+        reporting.set_random_seed(seed)
+    return FactorVAE(latent_dim=10, input_shape=(64, 64, 1), preset="conv_paper",
+                     gamma=gamma, discriminator_layers=6, seed=seed)
+
+
+def train_ours(data, seed, args):
+    """Trains our FactorVAE; returns (adapter, timing, last logs)."""
     epoch_steps, epochs = _epochs(args)
-    reporting.set_random_seed(seed)
-    model = FactorVAE(latent_dim=10, input_shape=(64, 64, 1),
-                      preset="conv_paper", gamma=args.gamma,
-                      discriminator_layers=6, seed=seed)
+    model = build_ours(args.gamma, seed)
     model.compile(optimizer=ours_optimizer(args.ours_adam_epsilon))
     ds = data.as_py_dataset(batch_size=args.batch_size, paired=True, seed=seed,
                             steps_per_epoch=epoch_steps)
@@ -327,15 +335,9 @@ def train_twin(data, seed, args, twin_module):
 
 def copy_initial_weights_of_ours(twin, seed, args):
     """Gives the twin the initial weights of ours at `seed`."""
-    from keras_factorvae import FactorVAE
-    from keras_factorvae import reporting
     from twin_lockstep import copy_ours_to_twin
 
-    reporting.set_random_seed(seed)
-    model = FactorVAE(latent_dim=10, input_shape=(64, 64, 1),
-                      preset="conv_paper", gamma=args.gamma,
-                      discriminator_layers=6, seed=seed)
-    copy_ours_to_twin(model, twin)
+    copy_ours_to_twin(build_ours(args.gamma, seed), twin)
 
 
 def _timing(times, epoch_steps):
@@ -373,11 +375,7 @@ def _progress(impl, seed, step, times, logs):
 def load_adapter(row, stem, twin_module):
     """The adapter of a finished run, its weights read from `stem`."""
     if row["impl"] == "ours":
-        from keras_factorvae import FactorVAE
-
-        model = FactorVAE(latent_dim=10, input_shape=(64, 64, 1),
-                          preset="conv_paper", gamma=row["settings"]["gamma"],
-                          discriminator_layers=6, seed=row["seed"])
+        model = build_ours(row["settings"]["gamma"], row["seed"], set_seed=False)
         model.load_weights(f"{stem}.weights.h5")
         return OursAdapter(model)
     import torch
@@ -456,7 +454,9 @@ def latent_profile(adapter, data, n=1024):
     """
     x = data.sample_observations(n, np.random.RandomState(HELD_OUT_SEED))
     mean, logvar = _stats_in_batches(adapter, x)
-    kl = (0.5 * (mean ** 2 + np.exp(logvar) - logvar - 1.0)).mean(0)
+    from keras_factorvae.losses import gaussian_kl_terms
+
+    kl = gaussian_kl_terms(mean, logvar, xp=np).mean(0)
     order = np.argsort(-kl, kind="stable")
     mean_sd = mean.std(0)[order]
     quiet = mean_sd[len(order) - len(order) // 2:]
