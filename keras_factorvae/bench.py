@@ -94,14 +94,21 @@ def _layer_macs(layer):
     if isinstance(layer, keras.layers.Dense):
         return int(layer.kernel.shape[0]) * int(layer.kernel.shape[1])
     if isinstance(layer, keras.layers.Conv2DTranspose):
-        h, w = layer.input.shape[1:3]
+        h, w = _spatial(layer, layer.input.shape)
         kh, kw, cout, cin = layer.kernel.shape
         return h * w * kh * kw * cin * cout
     if isinstance(layer, keras.layers.Conv2D):
-        h, w = layer.output.shape[1:3]
+        h, w = _spatial(layer, layer.output.shape)
         kh, kw, cin, cout = layer.kernel.shape
         return h * w * kh * kw * cin * cout
     return 0
+
+
+def _spatial(layer, shape):
+    """Height and width of a conv layer's tensor in its own data format."""
+    if layer.data_format == "channels_first":
+        return shape[2:4]
+    return shape[1:3]
 
 
 def _net_macs(net):
