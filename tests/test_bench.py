@@ -129,3 +129,29 @@ def test_dtype_policy_applies_to_the_timed_model_only():
     assert result["dtype_policy"] == "mixed_bfloat16"
     assert result["encoder_compute_dtype"] == "bfloat16"
     assert keras.config.dtype_policy().name == "float32"
+
+
+def test_onednn_profile_sums_exec_times_by_kind_and_problem():
+    profile = load_benchmark("onednn_profile")
+    lines = [
+        "onednn_verbose,v1,info,cpu,runtime:threadpool",
+        "onednn_verbose,v1,primitive,create:cache_miss,cpu,convolution,jit,"
+        "forward_training,src,,alg,mb64_ic1oc32,9.0",
+        "onednn_verbose,v1,primitive,exec,cpu,convolution,jit,"
+        "forward_training,src,,alg,mb64_ic1oc32,2.5",
+        "onednn_verbose,v1,primitive,exec,cpu,convolution,jit,"
+        "forward_training,src,,alg,mb64_ic1oc32,1.5",
+        "onednn_verbose,v1,primitive,exec,cpu,convolution,jit,"
+        "backward_data,src,,alg,mb64_ic32oc32,3.0",
+        "onednn_verbose,v1,primitive,exec,cpu,gemm_api,,undef,src,,,"
+        "128x1000:1000x1000,0.25",
+        "{\"steps_per_s\": 5.0}",
+    ]
+    by_kind, by_problem = profile.parse_verbose(lines)
+    # Only exec lines count: the 9.0 ms of primitive creation is left out.
+    assert by_kind == {"convolution/forward_training": 4.0,
+                       "convolution/backward_data": 3.0,
+                       "gemm_api/undef": 0.25}
+    assert by_problem["convolution/forward_training/mb64_ic1oc32"] == 4.0
+    assert profile.per_step(by_kind, 2, top=2) == {
+        "convolution/forward_training": 2.0, "convolution/backward_data": 1.5}
