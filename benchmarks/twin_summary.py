@@ -9,7 +9,8 @@ seeds of every column, then, for each pair of groups named with `--against`,
 whether the first group falls inside the second's seed spread, column by
 column (the mean of the first inside the min..max of the second, and how
 many of its seeds are), and the difference of their means with its
-standard error and its permutation p-value.
+standard error and its permutation p-value; for each pair named with
+`--paired`, the same seed by seed.
 
     .venv/bin/python benchmarks/twin_summary.py runs/twin runs/twin_keras_eps \\
         runs/twin_ours_torch_eps --out docs/results/twin/summary.md \\
@@ -118,6 +119,53 @@ def permutation_p(a, b, max_splits=200_000, seed=0):
     return float(np.mean(deltas >= observed * (1 - 1e-9) - 1e-12))
 
 
+def paired(first, second, columns):
+    """Per column, over the seeds both groups ran: the mean of the per-seed
+    differences (first less second), its standard error (`sd / sqrt(n)`),
+    the sign-flip p-value of that mean (`sign_flip_p`), the correlation of
+    the two groups' values across those seeds, and how many seeds there
+    are; left out below three common seeds.
+
+    Pairing by seed means something where a seed fixes something shared,
+    as for the twin started from our initial weights (`--init ours`): the
+    pair then differs in its noise streams only, and the correlation says
+    how much of the spread over seeds the initial weights decide.
+    """
+    common = sorted(set(first["seeds"]) & set(second["seeds"]))
+    result = {}
+    if len(common) < 3:
+        return result
+    for key, _ in columns:
+        if key not in first or key not in second:
+            continue
+        a = np.array([first[key][first["seeds"].index(s)] for s in common])
+        b = np.array([second[key][second["seeds"].index(s)] for s in common])
+        d = a - b
+        r = (float(np.corrcoef(a, b)[0, 1])
+             if np.std(a) > 0 and np.std(b) > 0 else float("nan"))
+        result[key] = (float(np.mean(d)), float(np.std(d, ddof=1) / np.sqrt(len(d))),
+                       sign_flip_p(d), r, len(d))
+    return result
+
+
+def sign_flip_p(d, max_flips=200_000, seed=0):
+    """Two-sided p-value of `mean(d)` under signs that are equally likely
+    either way: the share of the sign patterns of `d` whose mean is at least
+    as large in magnitude as the observed one. Exact for up to
+    `log2(max_flips)` pairs, else estimated from that many random patterns.
+    """
+    import itertools
+
+    d = np.asarray(d, dtype=float)
+    observed = abs(d.mean())
+    if 2 ** len(d) <= max_flips:
+        signs = np.array(list(itertools.product((1.0, -1.0), repeat=len(d))))
+    else:
+        signs = np.random.RandomState(seed).choice((1.0, -1.0), (max_flips, len(d)))
+    means = np.abs(signs @ d) / len(d)
+    return float(np.mean(means >= observed * (1 - 1e-9) - 1e-12))
+
+
 def inside(first, second, columns):
     """Per column: (mean of `first` inside min..max of `second`, seeds inside)."""
     result = {}
@@ -131,7 +179,7 @@ def inside(first, second, columns):
     return result
 
 
-def markdown(groups, comparisons, columns):
+def markdown(groups, comparisons, columns, pairs=None):
     from keras_factorvae.reporting import markdown_table
     from twin_compare import spread_cell
 
@@ -156,7 +204,22 @@ def markdown(groups, comparisons, columns):
             [[a, b, *(_difference(result["difference"].get(k))
                       for k, _ in columns)]
              for (a, b), result in comparisons.items()])
+    if pairs:
+        lines += ["", "Paired by seed: mean of the per-seed differences (first "
+                  "less second) +- its standard error (sign-flip p-value; "
+                  "correlation across seeds; seeds):", ""]
+        lines += markdown_table(
+            ["group", "against", *titles],
+            [[a, b, *(_paired(result.get(k)) for k, _ in columns)]
+             for (a, b), result in pairs.items()])
     return "\n".join(lines) + "\n"
+
+
+def _paired(result):
+    if result is None:
+        return ""
+    delta, error, p, r, n = result
+    return f"{delta:+.3f} +- {error:.3f} (p {p:.3f}; r {r:+.2f}; {n})"
 
 
 def _difference(result):
@@ -173,6 +236,14 @@ def _verdict(result):
     return f"{'yes' if ok else '**no**'} ({n_in}/{n})"
 
 
+def _groups_named(pair, groups):
+    a, _, b = pair.partition("=")
+    missing = [g for g in (a, b) if g not in groups]
+    if missing:
+        sys.exit(f"no runs of {missing}; groups: {sorted(groups)}")
+    return a, b
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directories", nargs="+",
@@ -180,21 +251,24 @@ def main(argv=None):
     parser.add_argument("--out", help="markdown file (default: print)")
     parser.add_argument("--against", nargs="*", default=[],
                         help="pairs GROUP=GROUP, e.g. ours:keras=twin:torch")
+    parser.add_argument("--paired", nargs="*", default=[],
+                        help="pairs GROUP=GROUP compared seed by seed, e.g. "
+                             "ours:keras=twin:keras:init-ours")
     args = parser.parse_args(argv)
     from twin_compare import COLUMNS
 
     columns = [c for c in COLUMNS if not c[0].startswith("st")]
     groups = spread(load_rows(args.directories), columns)
-    comparisons = {}
+    comparisons, pairs = {}, {}
     for pair in args.against:
-        a, _, b = pair.partition("=")
-        missing = [g for g in (a, b) if g not in groups]
-        if missing:
-            sys.exit(f"no runs of {missing}; groups: {sorted(groups)}")
+        a, b = _groups_named(pair, groups)
         comparisons[(a, b)] = {
             "inside": inside(groups[a], groups[b], columns),
             "difference": difference(groups[a], groups[b], columns)}
-    text = markdown(groups, comparisons, columns)
+    for pair in args.paired:
+        a, b = _groups_named(pair, groups)
+        pairs[(a, b)] = paired(groups[a], groups[b], columns)
+    text = markdown(groups, comparisons, columns, pairs)
     if args.out:
         with open(args.out, "w") as f:
             f.write(text)

@@ -254,6 +254,36 @@ def test_permutation_p_exact_and_sampled():
     assert summary.permutation_p([1.0, 2.0], [1.0, 2.0]) == 1.0
 
 
+def test_paired_by_seed_differences_sign_flips_and_correlation(tmp_path):
+    summary = load_benchmark("twin_summary")
+    key = "mig.discrete_mig"
+    first = {"seeds": [0, 1, 2, 3], key: [0.10, 0.20, 0.30, 0.50]}
+    # Seed 4 has no partner, and the seeds are listed in another order.
+    second = {"seeds": [3, 0, 2, 1, 4], key: [0.40, 0.12, 0.28, 0.16, 0.9]}
+    delta, error, p, r, n = summary.paired(first, second, [(key, "MIG")])[key]
+    # Differences 0.10-0.12, 0.20-0.16, 0.30-0.28, 0.50-0.40.
+    d = np.array([-0.02, 0.04, 0.02, 0.10])
+    assert n == 4
+    assert delta == pytest.approx(0.035)
+    assert error == pytest.approx(np.std(d, ddof=1) / 2)
+    # With |d| = (0.02, 0.04, 0.02, 0.10), the sum 0.18 - 2 * (the flipped
+    # |d|) is at least 0.14 in magnitude when the flipped ones add up to at
+    # most 0.02 (none, the first, the third) or, mirrored, at least 0.16:
+    # 6 of the 16 sign patterns.
+    assert p == pytest.approx(6 / 16)
+    assert r == pytest.approx(np.corrcoef([0.1, 0.2, 0.3, 0.5],
+                                          [0.12, 0.16, 0.28, 0.40])[0, 1])
+    assert summary.sign_flip_p([1.0, 1.0, 1.0]) == pytest.approx(2 / 8)
+    sampled = summary.sign_flip_p(d, max_flips=8)
+    assert 0.0 < sampled <= 1.0
+    text = summary.markdown({}, {}, [(key, "MIG")],
+                            {("a", "b"): {key: (delta, error, p, r, n)}})
+    assert f"+0.035 +- {error:.3f} (p 0.375; r +{r:.2f}; 4)" in text
+    # Fewer than three common seeds: nothing to say.
+    assert summary.paired(first, {"seeds": [0, 1], key: [0.1, 0.2]},
+                          [(key, "MIG")]) == {}
+
+
 def test_twin_can_start_from_our_initial_weights(twin_torch):
     import argparse
 
