@@ -27,13 +27,18 @@ needs none of the activation transposes XLA's convolution gradient makes.
 Which form each layer takes was chosen by timing them on JAX with
 `keras_factorvae.backend.compile_options` in effect; the backends on which
 these forms run at all are `keras_factorvae.backend.conv`'s choice (figures
-in docs/benchmarks.md).
+in docs/benchmarks.md). On TensorFlow the logits layer alone takes
+`tap_conv_conv2d_transpose`, where oneDNN's narrow transposed convolution
+is the slow one.
 """
+
+import numpy as np
 
 import keras
 from keras import ops
 
 from keras_factorvae.backend.conv import FAST_BACKENDS  # noqa: F401 (public here)
+from keras_factorvae.backend.conv import narrow_transposes_by_tap_conv
 from keras_factorvae.backend.conv import rearranged_convolutions_pay
 
 # Kernel taps feeding even (0) and odd (1) output rows/columns, in the order
@@ -81,6 +86,57 @@ def subpixel_conv2d_transpose(x, kernel):
         for ry in (0, 1)
     ]
     return _interleave(phases, h, w)
+
+
+def _phase_sum_kernel(c_out):
+    """The 0/1 kernel `(3, 3, 16 c_out, 4 c_out)` that adds the padded tap
+    maps of `tap_matmul_conv2d_transpose` into its four output phases:
+    phase `(ry, rx)` at `(m, l)` takes tap `(_TAPS[ry][a], _TAPS[rx][b])`
+    from offset `(ry + a, rx + b)`, for `a, b` in `{0, 1}`."""
+    k = np.zeros((3, 3, 4, 4, c_out, 4, c_out), "float32")
+    for ry in (0, 1):
+        for rx in (0, 1):
+            for a in (0, 1):
+                for b in (0, 1):
+                    for c in range(c_out):
+                        k[ry + a, rx + b, _TAPS[ry][a], _TAPS[rx][b], c,
+                          2 * ry + rx, c] = 1.0
+    return k.reshape(3, 3, 16 * c_out, 4 * c_out)
+
+
+def tap_conv_conv2d_transpose(x, kernel):
+    """`tap_matmul_conv2d_transpose` with its shifted sums as one convolution.
+
+    The tap products `(b h w, c_in) @ (c_in, 16 c_out)` as there, then a
+    stride-1 3x3 convolution with a fixed 0/1 kernel adds each output
+    phase's four shifted tap maps, and a depth-to-space interleave places
+    the phases. Autodiff's gradient of this form is two matrix products and
+    two ordinary convolutions, with no zero-filled slice gradients. For the
+    logits layer on TensorFlow, whose native transposed convolution with one
+    output channel oneDNN runs slowly, the whole step is faster this way
+    (docs/benchmarks.md).
+
+    Args:
+        x: `(batch, h, w, c_in)`.
+        kernel: `(4, 4, c_out, c_in)`, Keras' `Conv2DTranspose` layout.
+
+    Returns:
+        `(batch, 2h, 2w, c_out)`, without bias.
+
+    Example:
+
+    >>> x = np.zeros((1, 8, 8, 32), "float32")
+    >>> tap_conv_conv2d_transpose(x, np.zeros((4, 4, 1, 32), "float32")).shape
+    (1, 16, 16, 1)
+    """
+    h, w, c_in = x.shape[1], x.shape[2], x.shape[3]
+    c_out = kernel.shape[2]
+    taps = ops.reshape(ops.transpose(kernel, (3, 0, 1, 2)), (c_in, 16 * c_out))
+    u = _pad1(ops.matmul(x, taps))  # (b, h + 2, w + 2, 16 c_out)
+    sums = ops.convert_to_tensor(_phase_sum_kernel(c_out), dtype=u.dtype)
+    y = ops.conv(u, sums, strides=1, padding="valid")  # (b, h, w, 4 c_out)
+    y = ops.transpose(ops.reshape(y, (-1, h, w, 2, 2, c_out)), (0, 1, 3, 2, 4, 5))
+    return ops.reshape(y, (-1, 2 * h, 2 * w, c_out))
 
 
 def _interleave(phases, h, w):
@@ -263,16 +319,20 @@ def strided_conv2d_transpose(x, kernel):
     return conv_transpose(x, kernel)
 
 
-def _fast_stride2(layer, size):
+def _stride2(layer, size):
     """Whether `layer` is a `size`x`size`, stride-2, channels-last, undilated
-    convolution on a backend where the faster forms pay."""
+    convolution."""
     return (
-        rearranged_convolutions_pay()
-        and tuple(layer.kernel_size) == (size, size)
+        tuple(layer.kernel_size) == (size, size)
         and tuple(layer.strides) == (2, 2)
         and tuple(layer.dilation_rate) == (1, 1)
         and layer.data_format == "channels_last"
     )
+
+
+def _fast_stride2(layer, size):
+    """`_stride2` on a backend where the faster forms pay."""
+    return rearranged_convolutions_pay() and _stride2(layer, size)
 
 
 def _fast_4x4_stride2(layer):
@@ -342,7 +402,8 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
     no dilation, on the backends where these forms pay
     (`keras_factorvae.backend.conv`), it runs as
     `strided_conv2d_transpose` (the sub-pixel form, or for at most 4 output
-    channels `tap_matmul_conv2d_transpose`).
+    channels `tap_matmul_conv2d_transpose`). On TensorFlow, such a layer
+    with at most 4 output channels runs as `tap_conv_conv2d_transpose`.
 
     Args:
         Those of `keras.layers.Conv2DTranspose`.
@@ -354,11 +415,19 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
     (1, 16, 16, 32)
     """
 
-    def _subpixel_applies(self):
-        return _fast_4x4_stride2(self) and self.output_padding is None
+    def _fast_form(self):
+        """The faster form of this transposed convolution, or None."""
+        if (self.output_padding is not None or self.padding != "same"
+                or not _stride2(self, 4)):
+            return None
+        if rearranged_convolutions_pay():
+            return strided_conv2d_transpose
+        if self.filters <= NARROW_CHANNELS and narrow_transposes_by_tap_conv():
+            return tap_conv_conv2d_transpose
+        return None
 
     def call(self, inputs):
-        if not self._subpixel_applies():
+        conv = self._fast_form()
+        if conv is None:
             return super().call(inputs)
-        return _add_bias_and_activate(
-            self, strided_conv2d_transpose(inputs, self.kernel))
+        return _add_bias_and_activate(self, conv(inputs, self.kernel))

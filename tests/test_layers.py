@@ -11,6 +11,7 @@ from keras_factorvae.layers import space_to_depth_conv2d
 from keras_factorvae.layers import strided_conv2d
 from keras_factorvae.layers import strided_conv2d_transpose
 from keras_factorvae.layers import subpixel_conv2d_transpose
+from keras_factorvae.layers import tap_conv_conv2d_transpose
 from keras_factorvae.layers import tap_matmul_conv2d_transpose
 
 pytestmark = pytest.mark.multibackend
@@ -153,6 +154,32 @@ def test_tap_matmul_form_equals_conv_transpose(shape, cin, cout):
                     target)
 
 
+# The same taps with the shifted sums as a fixed convolution (TensorFlow's
+# logits layer); autodiff's gradients.
+@pytest.mark.parametrize("shape, cin, cout", [((4, 6), 5, 1), ((3, 5), 2, 3)])
+def test_tap_conv_form_equals_conv_transpose(shape, cin, cout):
+    rng = np.random.RandomState(9)
+    x = rng.randn(2, *shape, cin).astype("float32")
+    kernel = rng.randn(4, 4, cout, cin).astype("float32")
+    target = rng.randn(2, 2 * shape[0], 2 * shape[1], cout).astype("float32")
+    _assert_matches(tap_conv_conv2d_transpose, _conv_transpose_s2, kernel, x,
+                    target)
+
+
+def test_the_logits_layer_takes_the_tap_conv_form_on_tensorflow_only(monkeypatch):
+    from keras_factorvae import layers
+
+    calls = []
+    monkeypatch.setattr(layers, "tap_conv_conv2d_transpose",
+                        lambda x, k: calls.append(1) or tap_conv_conv2d_transpose(x, k))
+    logits = SubPixelConv2DTranspose(1, 4, strides=2, padding="same")
+    wide = SubPixelConv2DTranspose(8, 4, strides=2, padding="same")
+    x = np.random.RandomState(0).randn(2, 4, 4, 3).astype("float32")
+    logits(x)
+    wide(x)
+    assert len(calls) == (1 if keras.backend.backend() == "tensorflow" else 0)
+
+
 # Space-to-depth (4x4 kernels) and patchify (2x2 kernels, one matrix product).
 @pytest.mark.parametrize("form, size, seed, shape, cin, cout", [
     (space_to_depth_conv2d, 4, 7, (8, 6), 1, 4),
@@ -208,5 +235,6 @@ def test_backend_choices_of_forms_and_layout():
     name = keras.backend.backend()
     assert backend.rearranged_convolutions_pay() == (name == "jax")
     assert layers.FAST_BACKENDS == ("jax",)
+    assert backend.narrow_transposes_by_tap_conv() == (name == "tensorflow")
     want = "channels_first" if name == "torch" else "channels_last"
     assert backend.conv_data_format() == networks._conv_data_format() == want

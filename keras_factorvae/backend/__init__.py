@@ -11,13 +11,15 @@ TensorFlow is imported.
 - `apply_gradients` (`fused_adam`): Adam as one fused kernel per tensor.
 - `jax_compiler_options`, `prefer_tensorflow_onednn` (`compile_options`).
 - `set_intra_op_threads`, `intra_op_threads` (`threads`).
-- `conv_data_format`, `rearranged_convolutions_pay` (`conv`).
+- `conv_data_format`, `rearranged_convolutions_pay`,
+  `narrow_transposes_by_tap_conv` (`conv`).
 - `share_gpu_memory`, `gpu_sharing_environment` (`devices`).
 """
 
 from keras_factorvae.backend.compile_options import jax_compiler_options
 from keras_factorvae.backend.compile_options import prefer_tensorflow_onednn
 from keras_factorvae.backend.conv import conv_data_format
+from keras_factorvae.backend.conv import narrow_transposes_by_tap_conv
 from keras_factorvae.backend.conv import rearranged_convolutions_pay
 from keras_factorvae.backend.devices import gpu_sharing_environment
 from keras_factorvae.backend.devices import share_gpu_memory
@@ -28,6 +30,7 @@ from keras_factorvae.backend.threads import set_intra_op_threads
 __all__ = [
     "apply_gradients", "conv_data_format", "gpu_sharing_environment",
     "intra_op_threads", "jax_compiler_options", "name",
+    "narrow_transposes_by_tap_conv",
     "prefer_tensorflow_onednn", "rearranged_convolutions_pay",
     "set_intra_op_threads", "set_random_seed", "share_gpu_memory",
 ]

@@ -9,12 +9,20 @@
   `keras_factorvae.layers` compute the same sums as Keras' strided and
   transposed convolutions. They are faster where XLA:CPU's input-dilated
   and few-channel convolutions are slow, on JAX; TensorFlow and PyTorch run
-  their native ops faster (`python -m keras_factorvae.bench` compares them).
+  their native ops faster (`python -m keras_factorvae.bench` compares them),
+  with one exception: TensorFlow's oneDNN runs a transposed convolution
+  with one or a few output channels (the logits layer) several times slower
+  per FLOP than its other convolutions, and there the tap-product form with
+  a fixed phase-sum convolution (`tap_conv_conv2d_transpose`) is faster.
 """
 
 # Backends on which the rearranged forms of `keras_factorvae.layers` are
 # the faster ones; elsewhere the native op runs.
 FAST_BACKENDS = ("jax",)
+
+# Backends on which a narrow transposed convolution (few output channels)
+# runs as `keras_factorvae.layers.tap_conv_conv2d_transpose`.
+TAP_CONV_BACKENDS = ("tensorflow",)
 
 
 def conv_data_format():
@@ -31,3 +39,11 @@ def rearranged_convolutions_pay():
     import keras
 
     return keras.backend.backend() in FAST_BACKENDS
+
+
+def narrow_transposes_by_tap_conv():
+    """Whether transposed convolutions with few output channels run faster
+    as tap products and a phase-sum convolution than as the native op."""
+    import keras
+
+    return keras.backend.backend() in TAP_CONV_BACKENDS
