@@ -143,27 +143,18 @@ def test_strided_conv2d_gradients_match():
     _assert_matches(strided_conv2d, _conv_s2, kernel, x, target)
 
 
-# The rearrangement used for layers with few output channels (the logits layer).
+# The rearrangements used for layers with few output channels (the logits
+# layer): tap products with shifted sums (JAX), or with the sums as a fixed
+# convolution (TensorFlow); autodiff's gradients for both.
+@pytest.mark.parametrize("form", [tap_matmul_conv2d_transpose,
+                                  tap_conv_conv2d_transpose])
 @pytest.mark.parametrize("shape, cin, cout", [((4, 6), 5, 1), ((3, 5), 2, 3)])
-def test_tap_matmul_form_equals_conv_transpose(shape, cin, cout):
+def test_tap_forms_equal_conv_transpose(form, shape, cin, cout):
     rng = np.random.RandomState(6)
     x = rng.randn(2, *shape, cin).astype("float32")
     kernel = rng.randn(4, 4, cout, cin).astype("float32")
     target = rng.randn(2, 2 * shape[0], 2 * shape[1], cout).astype("float32")
-    _assert_matches(tap_matmul_conv2d_transpose, _conv_transpose_s2, kernel, x,
-                    target)
-
-
-# The same taps with the shifted sums as a fixed convolution (TensorFlow's
-# logits layer); autodiff's gradients.
-@pytest.mark.parametrize("shape, cin, cout", [((4, 6), 5, 1), ((3, 5), 2, 3)])
-def test_tap_conv_form_equals_conv_transpose(shape, cin, cout):
-    rng = np.random.RandomState(9)
-    x = rng.randn(2, *shape, cin).astype("float32")
-    kernel = rng.randn(4, 4, cout, cin).astype("float32")
-    target = rng.randn(2, 2 * shape[0], 2 * shape[1], cout).astype("float32")
-    _assert_matches(tap_conv_conv2d_transpose, _conv_transpose_s2, kernel, x,
-                    target)
+    _assert_matches(form, _conv_transpose_s2, kernel, x, target)
 
 
 def test_the_logits_layer_takes_the_tap_conv_form_on_tensorflow_only(monkeypatch):
