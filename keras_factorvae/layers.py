@@ -32,6 +32,8 @@ in docs/benchmarks.md). On TensorFlow the logits layer alone takes
 is the slow one.
 """
 
+import itertools
+
 import numpy as np
 
 import keras
@@ -94,14 +96,18 @@ def _phase_sum_kernel(c_out):
     phase `(ry, rx)` at `(m, l)` takes tap `(_TAPS[ry][a], _TAPS[rx][b])`
     from offset `(ry + a, rx + b)`, for `a, b` in `{0, 1}`."""
     k = np.zeros((3, 3, 4, 4, c_out, 4, c_out), "float32")
-    for ry in (0, 1):
-        for rx in (0, 1):
-            for a in (0, 1):
-                for b in (0, 1):
-                    for c in range(c_out):
-                        k[ry + a, rx + b, _TAPS[ry][a], _TAPS[rx][b], c,
-                          2 * ry + rx, c] = 1.0
+    for ry, rx, a, b in itertools.product((0, 1), repeat=4):
+        k[ry + a, rx + b, _TAPS[ry][a], _TAPS[rx][b], :, 2 * ry + rx, :] = (
+            np.eye(c_out, dtype="float32"))
     return k.reshape(3, 3, 16 * c_out, 4 * c_out)
+
+
+def _tap_products(x, kernel):
+    """Every input pixel times all 16 taps: `(b, h, w, 16 c_out)`, the last
+    axis ordered (tap row, tap column, output channel)."""
+    c_in, c_out = x.shape[-1], kernel.shape[2]
+    taps = ops.reshape(ops.transpose(kernel, (3, 0, 1, 2)), (c_in, 16 * c_out))
+    return ops.matmul(x, taps)
 
 
 def tap_conv_conv2d_transpose(x, kernel):
@@ -129,10 +135,9 @@ def tap_conv_conv2d_transpose(x, kernel):
     >>> tap_conv_conv2d_transpose(x, np.zeros((4, 4, 1, 32), "float32")).shape
     (1, 16, 16, 1)
     """
-    h, w, c_in = x.shape[1], x.shape[2], x.shape[3]
+    h, w = x.shape[1], x.shape[2]
     c_out = kernel.shape[2]
-    taps = ops.reshape(ops.transpose(kernel, (3, 0, 1, 2)), (c_in, 16 * c_out))
-    u = _pad1(ops.matmul(x, taps))  # (b, h + 2, w + 2, 16 c_out)
+    u = _pad1(_tap_products(x, kernel))  # (b, h + 2, w + 2, 16 c_out)
     sums = ops.convert_to_tensor(_phase_sum_kernel(c_out), dtype=u.dtype)
     y = ops.conv(u, sums, strides=1, padding="valid")  # (b, h, w, 4 c_out)
     y = ops.transpose(ops.reshape(y, (-1, h, w, 2, 2, c_out)), (0, 1, 3, 2, 4, 5))
@@ -161,11 +166,9 @@ def tap_matmul_conv2d_transpose(x, kernel):
         x: `(batch, h, w, c_in)`.
         kernel: `(4, 4, c_out, c_in)`, Keras' `Conv2DTranspose` layout.
     """
-    h, w, c_in = x.shape[1], x.shape[2], x.shape[3]
+    h, w = x.shape[1], x.shape[2]
     c_out = kernel.shape[2]
-    taps = ops.reshape(ops.transpose(kernel, (3, 0, 1, 2)), (c_in, 16 * c_out))
-    u = ops.matmul(ops.reshape(x, (-1, c_in)), taps)
-    u = ops.reshape(u, (-1, h, w, 4, 4, c_out))
+    u = ops.reshape(_tap_products(x, kernel), (-1, h, w, 4, 4, c_out))
     u = ops.pad(u, ((0, 0), (1, 1), (1, 1), (0, 0), (0, 0), (0, 0)))
     phases = [
         [
