@@ -29,7 +29,9 @@ Which form each layer takes was chosen by timing them on JAX with
 these forms run at all are `keras_factorvae.backend.conv`'s choice (figures
 in docs/benchmarks.md). On TensorFlow the logits layer alone takes
 `tap_conv_conv2d_transpose`, where oneDNN's narrow transposed convolution
-is the slow one.
+is the slow one. On torch, both layers run `torch.nn.functional`'s ops with
+the bias (and the transposed convolution's padding) inside the op
+(`keras_factorvae.backend.torch_conv`).
 """
 
 import itertools
@@ -39,6 +41,7 @@ import numpy as np
 import keras
 from keras import ops
 
+from keras_factorvae.backend import torch_conv
 from keras_factorvae.backend.conv import FAST_BACKENDS  # noqa: F401 (public here)
 from keras_factorvae.backend.conv import narrow_transposes_by_tap_conv
 from keras_factorvae.backend.conv import rearranged_convolutions_pay
@@ -343,6 +346,10 @@ def _fast_4x4_stride2(layer):
     return _fast_stride2(layer, 4) and layer.padding == "same"
 
 
+def _activate(layer, outputs):
+    return outputs if layer.activation is None else layer.activation(outputs)
+
+
 def _add_bias_and_activate(layer, outputs):
     if layer.use_bias:
         outputs = outputs + layer.bias
@@ -362,7 +369,9 @@ class SubPixelGradConv2D(keras.layers.Conv2D):
     `strided_conv2d`: the same forward op, with the input gradient computed
     in sub-pixel form. With at most 4 input channels
     (image inputs) it runs as `space_to_depth_conv2d` instead, and with
-    `kernel_size=2, strides=2` as `patchify_conv2d`.
+    `kernel_size=2, strides=2` as `patchify_conv2d`. On torch, where the
+    padding is the same on both sides, it runs `torch.nn.functional.conv2d`
+    with the bias inside the op (`keras_factorvae.backend.torch_conv`).
 
     Args:
         Those of `keras.layers.Conv2D`.
@@ -391,9 +400,12 @@ class SubPixelGradConv2D(keras.layers.Conv2D):
 
     def call(self, inputs):
         conv = self._fast_form(inputs)
-        if conv is None:
-            return super().call(inputs)
-        return _add_bias_and_activate(self, conv(inputs, self.kernel))
+        if conv is not None:
+            return _add_bias_and_activate(self, conv(inputs, self.kernel))
+        fused = torch_conv.conv2d(self, inputs)
+        if fused is not None:
+            return _activate(self, fused)
+        return super().call(inputs)
 
 
 @keras.saving.register_keras_serializable(package="keras_factorvae")
@@ -406,7 +418,10 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
     (`keras_factorvae.backend.conv`), it runs as
     `strided_conv2d_transpose` (the sub-pixel form, or for at most 4 output
     channels `tap_matmul_conv2d_transpose`). On TensorFlow, such a layer
-    with at most 4 output channels runs as `tap_conv_conv2d_transpose`.
+    with at most 4 output channels runs as `tap_conv_conv2d_transpose`. On
+    torch, where Keras' crop is the same on both sides, it runs
+    `torch.nn.functional.conv_transpose2d` with that padding and the bias
+    inside the op (`keras_factorvae.backend.torch_conv`).
 
     Args:
         Those of `keras.layers.Conv2DTranspose`.
@@ -431,6 +446,9 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
 
     def call(self, inputs):
         conv = self._fast_form()
-        if conv is None:
-            return super().call(inputs)
-        return _add_bias_and_activate(self, conv(inputs, self.kernel))
+        if conv is not None:
+            return _add_bias_and_activate(self, conv(inputs, self.kernel))
+        fused = torch_conv.conv2d_transpose(self, inputs)
+        if fused is not None:
+            return _activate(self, fused)
+        return super().call(inputs)

@@ -229,3 +229,53 @@ def test_backend_choices_of_forms_and_layout():
     assert backend.narrow_transposes_by_tap_conv() == (name == "tensorflow")
     want = "channels_first" if name == "torch" else "channels_last"
     assert backend.conv_data_format() == networks._conv_data_format() == want
+
+
+# torch's own padded, bias-fused ops (`backend.torch_conv`): centred windows
+# take them, off-centre ones (odd padding totals) Keras' op; values and the
+# gradients of input, kernel and bias equal Keras' layer's either way.
+@pytest.mark.parametrize("data_format", ["channels_first", "channels_last"])
+@pytest.mark.parametrize("transpose, kernel_size, strides, padding, size, fused", [
+    (True, 4, 2, "same", (4, 6), True),
+    (True, 3, 1, "same", (5, 4), True),
+    (True, 3, 2, "same", (4, 4), False),
+    (True, 4, 2, "valid", (4, 4), False),
+    (False, 4, 2, "same", (8, 6), True),
+    (False, 3, 1, "same", (5, 4), True),
+    (False, 2, 2, "valid", (5, 4), True),
+    (False, 4, 2, "same", (7, 7), False),
+])
+def test_torch_fused_convolutions_match_keras(data_format, transpose, kernel_size,
+                                              strides, padding, size, fused):
+    from keras_factorvae.backend import torch_conv
+
+    ref_class, fast_class, op = (
+        (keras.layers.Conv2DTranspose, SubPixelConv2DTranspose,
+         torch_conv.conv2d_transpose) if transpose else
+        (keras.layers.Conv2D, SubPixelGradConv2D, torch_conv.conv2d))
+    rng = np.random.RandomState(10)
+    shape = ((2, 3, *size) if data_format == "channels_first" else (2, *size, 3))
+    x = rng.randn(*shape).astype("float32")
+    kwargs = dict(strides=strides, padding=padding, activation="relu",
+                  data_format=data_format)
+    ref = ref_class(5, kernel_size, **kwargs)
+    fast = fast_class(5, kernel_size, **kwargs)
+    ref.build(shape)
+    fast.build(shape)
+    ref.bias.assign(rng.randn(5).astype("float32"))
+    fast.set_weights(ref.get_weights())
+    taken = op(fast, keras.ops.convert_to_tensor(x)) is not None
+    assert taken == (fused and keras.backend.backend() == "torch")
+    _assert_same_outputs(fast, ref, x)
+    if keras.backend.backend() != "torch":
+        return
+    import torch
+
+    grads = []
+    for layer in (fast, ref):
+        xt = torch.tensor(x, requires_grad=True)
+        y = layer(xt)
+        target = torch.tensor(np.random.RandomState(11).randn(*y.shape).astype("float32"))
+        ((y - target) ** 2).sum().backward()
+        grads.append([xt.grad, layer.kernel.value.grad, layer.bias.value.grad])
+    _assert_same_grads(*grads)

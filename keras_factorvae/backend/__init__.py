@@ -13,6 +13,8 @@ TensorFlow is imported.
 - `set_intra_op_threads`, `intra_op_threads` (`threads`).
 - `conv_data_format`, `rearranged_convolutions_pay`,
   `narrow_transposes_by_tap_conv` (`conv`).
+- `torch_conv.conv2d`, `torch_conv.conv2d_transpose`: torch's own padded,
+  bias-fused ops for the convolution layers (None on other backends).
 - `share_gpu_memory`, `gpu_sharing_environment` (`devices`).
 """
 

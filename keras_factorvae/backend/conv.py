@@ -14,6 +14,9 @@
   with one or a few output channels (the logits layer) several times slower
   per FLOP than its other convolutions, and there the tap-product form with
   a fixed phase-sum convolution (`tap_conv_conv2d_transpose`) is faster.
+- On torch the convolution layers call `torch.nn.functional`'s ops with
+  their bias and (for transposed convolutions) their padding, instead of
+  Keras' separate bias add and output crop (`keras_factorvae.backend.torch_conv`).
 """
 
 # Backends on which the rearranged forms of `keras_factorvae.layers` are
