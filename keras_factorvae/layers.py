@@ -346,8 +346,15 @@ def _fast_4x4_stride2(layer):
     return _fast_stride2(layer, 4) and layer.padding == "same"
 
 
-def _activate(layer, outputs):
-    return outputs if layer.activation is None else layer.activation(outputs)
+def _call(layer, inputs, conv, torch_op, keras_call):
+    """The layer's output by `conv` (a rearranged form, or None), else by
+    torch's fused op where it applies, else by Keras' own `call`."""
+    if conv is not None:
+        return _add_bias_and_activate(layer, conv(inputs, layer.kernel))
+    fused = torch_op(layer, inputs)
+    if fused is None:
+        return keras_call(inputs)
+    return fused if layer.activation is None else layer.activation(fused)
 
 
 def _add_bias_and_activate(layer, outputs):
@@ -399,13 +406,8 @@ class SubPixelGradConv2D(keras.layers.Conv2D):
         return None
 
     def call(self, inputs):
-        conv = self._fast_form(inputs)
-        if conv is not None:
-            return _add_bias_and_activate(self, conv(inputs, self.kernel))
-        fused = torch_conv.conv2d(self, inputs)
-        if fused is not None:
-            return _activate(self, fused)
-        return super().call(inputs)
+        return _call(self, inputs, self._fast_form(inputs), torch_conv.conv2d,
+                     super().call)
 
 
 @keras.saving.register_keras_serializable(package="keras_factorvae")
@@ -445,10 +447,5 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
         return None
 
     def call(self, inputs):
-        conv = self._fast_form()
-        if conv is not None:
-            return _add_bias_and_activate(self, conv(inputs, self.kernel))
-        fused = torch_conv.conv2d_transpose(self, inputs)
-        if fused is not None:
-            return _activate(self, fused)
-        return super().call(inputs)
+        return _call(self, inputs, self._fast_form(),
+                     torch_conv.conv2d_transpose, super().call)
