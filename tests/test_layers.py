@@ -232,21 +232,24 @@ def test_backend_choices_of_forms_and_layout():
 
 
 # torch's own padded, bias-fused ops (`backend.torch_conv`): centred windows
-# take them, off-centre ones (odd padding totals) Keras' op; values and the
-# gradients of input, kernel and bias equal Keras' layer's either way.
+# take them, off-centre ones (odd padding totals) Keras' op, transposed ones
+# with few filters the product-and-fold form; values and the gradients of
+# input, kernel and bias equal Keras' layer's either way.
 @pytest.mark.parametrize("data_format", ["channels_first", "channels_last"])
-@pytest.mark.parametrize("transpose, kernel_size, strides, padding, size, fused", [
-    (True, 4, 2, "same", (4, 6), True),
-    (True, 3, 1, "same", (5, 4), True),
-    (True, 3, 2, "same", (4, 4), False),
-    (True, 4, 2, "valid", (4, 4), False),
-    (False, 4, 2, "same", (8, 6), True),
-    (False, 3, 1, "same", (5, 4), True),
-    (False, 2, 2, "valid", (5, 4), True),
-    (False, 4, 2, "same", (7, 7), False),
+@pytest.mark.parametrize("transpose, kernel_size, strides, padding, size, fused, filters", [
+    (True, 4, 2, "same", (4, 6), True, 5),
+    (True, 4, 2, "same", (4, 6), True, 1),
+    (True, 3, 1, "same", (5, 4), True, 5),
+    (True, 3, 1, "same", (5, 4), True, 2),
+    (True, 3, 2, "same", (4, 4), False, 5),
+    (True, 4, 2, "valid", (4, 4), False, 5),
+    (False, 4, 2, "same", (8, 6), True, 5),
+    (False, 3, 1, "same", (5, 4), True, 5),
+    (False, 2, 2, "valid", (5, 4), True, 5),
+    (False, 4, 2, "same", (7, 7), False, 5),
 ])
 def test_torch_fused_convolutions_match_keras(data_format, transpose, kernel_size,
-                                              strides, padding, size, fused):
+                                              strides, padding, size, fused, filters):
     from keras_factorvae.backend import torch_conv
 
     ref_class, fast_class, op = (
@@ -258,11 +261,11 @@ def test_torch_fused_convolutions_match_keras(data_format, transpose, kernel_siz
     x = rng.randn(*shape).astype("float32")
     kwargs = dict(strides=strides, padding=padding, activation="relu",
                   data_format=data_format)
-    ref = ref_class(5, kernel_size, **kwargs)
-    fast = fast_class(5, kernel_size, **kwargs)
+    ref = ref_class(filters, kernel_size, **kwargs)
+    fast = fast_class(filters, kernel_size, **kwargs)
     ref.build(shape)
     fast.build(shape)
-    ref.bias.assign(rng.randn(5).astype("float32"))
+    ref.bias.assign(rng.randn(filters).astype("float32"))
     fast.set_weights(ref.get_weights())
     taken = op(fast, keras.ops.convert_to_tensor(x)) is not None
     assert taken == (fused and keras.backend.backend() == "torch")

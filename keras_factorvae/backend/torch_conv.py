@@ -11,7 +11,19 @@ sides of every spatial axis), so the same sums run with fewer full-size
 passes. Elsewhere (other backends, dilation, groups, output padding,
 off-centre windows) these functions return None and the layer runs Keras'
 own op.
+
+A transposed convolution with at most `FOLD_MAX_FILTERS` output channels
+(the decoder's logits layer) runs its forward pass as one matrix product of
+the input with the kernel and `torch.nn.functional.fold`, which adds the
+products into the output; oneDNN's transposed convolution with one output
+channel runs far below its speed elsewhere. Its backward pass is torch's own
+(`aten.convolution_backward`), which is fast for that shape while the
+backward pass of the product-and-fold form is not.
 """
+
+# Transposed convolutions with at most this many output channels take the
+# product-and-fold forward pass.
+FOLD_MAX_FILTERS = 4
 
 # Backends whose convolution layers run through these functions.
 TORCH_CONV_BACKENDS = ("torch",)
@@ -77,6 +89,54 @@ def _run(op, layer, inputs, padding):
     return y
 
 
+_FOLD_FUNCTION = []
+
+
+def _fold_function():
+    """The product-and-fold transposed convolution as a
+    `torch.autograd.Function` (made once, on first use, so that importing
+    this module needs no torch)."""
+    if _FOLD_FUNCTION:
+        return _FOLD_FUNCTION[0]
+    import torch
+    import torch.nn.functional as F
+
+    class FoldConvTranspose2d(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, kernel, bias, stride, padding):
+            n, c, h, w = x.shape
+            _, out, kh, kw = kernel.shape
+            size = ((h - 1) * stride[0] - 2 * padding[0] + kh,
+                    (w - 1) * stride[1] - 2 * padding[1] + kw)
+            rows = x.permute(0, 2, 3, 1).reshape(n * h * w, c)
+            cols = (rows @ kernel.reshape(c, out * kh * kw)).view(
+                n, h * w, out * kh * kw).transpose(1, 2)
+            y = F.fold(cols, size, (kh, kw), stride=stride, padding=padding)
+            if bias is not None:
+                y = y + bias.view(1, out, 1, 1)
+            ctx.save_for_backward(x, kernel)
+            ctx.stride, ctx.padding = stride, padding
+            ctx.has_bias = bias is not None
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, kernel = ctx.saved_tensors
+            needs = ctx.needs_input_grad
+            grad_x, grad_kernel, grad_bias = torch.ops.aten.convolution_backward(
+                grad, x, kernel, [kernel.shape[1]] if ctx.has_bias else None,
+                list(ctx.stride), list(ctx.padding), [1, 1], True, [0, 0], 1,
+                [needs[0], needs[1], ctx.has_bias and needs[2]])
+            return grad_x, grad_kernel, grad_bias, None, None
+
+    _FOLD_FUNCTION.append(FoldConvTranspose2d)
+    return FoldConvTranspose2d
+
+
+def _fold_conv_transpose2d(x, kernel, bias, stride, padding):
+    return _fold_function().apply(x, kernel, bias, stride, padding)
+
+
 def conv2d(layer, inputs):
     """A `keras.layers.Conv2D` layer's convolution and bias, before its
     activation, as one `torch.nn.functional.conv2d`; None where that does
@@ -106,8 +166,9 @@ def conv2d(layer, inputs):
 def conv2d_transpose(layer, inputs):
     """A "same" `keras.layers.Conv2DTranspose` layer's transposed
     convolution and bias, before its activation, as one
-    `torch.nn.functional.conv_transpose2d` with torch's own padding; None
-    where that does not apply (see the module's docstring).
+    `torch.nn.functional.conv_transpose2d` with torch's own padding (with at
+    most `FOLD_MAX_FILTERS` filters, the product-and-fold form); None where
+    that does not apply (see the module's docstring).
 
     Args:
         layer: a built `keras.layers.Conv2DTranspose` (or subclass).
@@ -122,6 +183,8 @@ def conv2d_transpose(layer, inputs):
     padding = _transpose_padding(layer)
     if padding is None:
         return None
+    if layer.filters <= FOLD_MAX_FILTERS:
+        return _run(_fold_conv_transpose2d, layer, inputs, padding)
     import torch.nn.functional as F
 
     return _run(F.conv_transpose2d, layer, inputs, padding)
