@@ -30,7 +30,8 @@ these forms run at all are `keras_factorvae.backend.conv`'s choice (figures
 in docs/benchmarks.md). On TensorFlow the logits layer alone takes
 `tap_conv_conv2d_transpose`, where oneDNN's narrow transposed convolution
 is the slow one. On torch, both layers run `torch.nn.functional`'s ops with
-the bias (and the transposed convolution's padding) inside the op
+the bias (and the transposed convolution's padding) inside the op, the
+logits layer's forward pass as a matrix product and a fold
 (`keras_factorvae.backend.torch_conv`).
 """
 
@@ -423,7 +424,8 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
     with at most 4 output channels runs as `tap_conv_conv2d_transpose`. On
     torch, where Keras' crop is the same on both sides, it runs
     `torch.nn.functional.conv_transpose2d` with that padding and the bias
-    inside the op (`keras_factorvae.backend.torch_conv`).
+    inside the op, and with at most 4 filters a matrix product and
+    `torch.nn.functional.fold` forward (`keras_factorvae.backend.torch_conv`).
 
     Args:
         Those of `keras.layers.Conv2DTranspose`.

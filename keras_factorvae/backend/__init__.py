@@ -14,7 +14,8 @@ TensorFlow is imported.
 - `conv_data_format`, `rearranged_convolutions_pay`,
   `narrow_transposes_by_tap_conv` (`conv`).
 - `torch_conv.conv2d`, `torch_conv.conv2d_transpose`: torch's own padded,
-  bias-fused ops for the convolution layers (None on other backends).
+  bias-fused ops for the convolution layers, and a product-and-fold forward
+  pass for transposed ones with few filters (None on other backends).
 - `share_gpu_memory`, `gpu_sharing_environment` (`devices`).
 """
 
