@@ -12,11 +12,11 @@ passes. Elsewhere (other backends, dilation, groups, output padding,
 off-centre windows) these functions return None and the layer runs Keras'
 own op.
 
-A transposed convolution with at most `FOLD_MAX_FILTERS` output channels
-(the decoder's logits layer) runs its forward pass as one matrix product of
-the input with the kernel and `torch.nn.functional.fold`, which adds the
-products into the output; oneDNN's transposed convolution with one output
-channel runs far below its speed elsewhere. Its backward pass is torch's own
+On the CPU, a transposed convolution with at most `FOLD_MAX_FILTERS` output
+channels (the decoder's logits layer) runs its forward pass as one matrix
+product of the input with the kernel and `torch.nn.functional.fold`, which
+adds the products into the output; oneDNN's transposed convolution with one
+output channel runs far below its speed elsewhere. Its backward pass is torch's own
 (`aten.convolution_backward`), which is fast for that shape while the
 backward pass of the product-and-fold form is not.
 """
@@ -90,6 +90,12 @@ def _run(op, layer, inputs, padding):
 
 
 _FOLD_FUNCTION = []
+
+
+def _on_cpu(inputs):
+    """Whether `inputs` lives on the CPU, where the fold form was measured."""
+    device = getattr(inputs, "device", None)
+    return getattr(device, "type", "cpu") == "cpu"
 
 
 def _fold_function():
@@ -183,7 +189,7 @@ def conv2d_transpose(layer, inputs):
     padding = _transpose_padding(layer)
     if padding is None:
         return None
-    if layer.filters <= FOLD_MAX_FILTERS:
+    if layer.filters <= FOLD_MAX_FILTERS and _on_cpu(inputs):
         return _run(_fold_conv_transpose2d, layer, inputs, padding)
     import torch.nn.functional as F
 
