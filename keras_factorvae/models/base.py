@@ -191,7 +191,9 @@ class BaseVAE(backend_train_step(), keras.Model):
             kl: the batch-averaged KL divergence to the prior.
 
         Returns:
-            `(loss_term, logs)`: a scalar and a dict of extra logged scalars.
+            `(loss_term, logs)`: a scalar and a dict of extra logged scalars;
+            or `(loss_term, logs, carry)`, where `carry` is a dict of tensors
+            that the model's later updates read (see `train_step`).
         """
         return kl, {}
 
@@ -206,11 +208,13 @@ class BaseVAE(backend_train_step(), keras.Model):
         mean, logvar, z = (ops.cast(t, "float32") for t in (mean, logvar, z))
         recon = self._reconstruction_loss(x, ops.cast(logits, "float32"))
         kl = losses.gaussian_kl(mean, logvar)
-        term, extra = self.latent_loss(x, mean, logvar, z, kl)
+        term, extra, *more = self.latent_loss(x, mean, logvar, z, kl)
         loss = recon + term
         logs = {"loss": loss, "reconstruction_loss": recon, "kl_loss": kl}
         logs.update(extra)
         carry = {"z": ops.stop_gradient(z)}
+        if more:
+            carry.update(more[0])
         return loss, logs, carry
 
     def _noise_seed(self):

@@ -89,7 +89,7 @@ class FactorVAE(BaseVAE):
     def latent_loss(self, x, mean, logvar, z, kl):
         logits = ops.cast(self.discriminator(z, training=False), "float32")
         tc = losses.density_ratio_tc(logits)
-        return kl + self.gamma * tc, {"tc_loss": tc}
+        return kl + self.gamma * tc, {"tc_loss": tc}, {"logits_real": logits}
 
     def _discriminator_loss(self, x, x2, carry):
         z = carry["z"]
@@ -101,20 +101,29 @@ class FactorVAE(BaseVAE):
         z_perm = ops.stop_gradient(
             losses.permute_dims(ops.cast(z_other, "float32"), self._noise_seed())
         )
-        logits_real, logits_perm = self._discriminate(z, z_perm)
+        logits_real, logits_perm = self._discriminate(carry, z_perm)
         loss = losses.discriminator_cross_entropy(logits_real, logits_perm)
         acc = losses.discriminator_accuracy(logits_real, logits_perm)
         logs = {"discriminator_loss": loss, "discriminator_accuracy": acc}
         return loss, logs, carry
 
-    def _discriminate(self, z, z_perm):
-        """Discriminator logits of both batches."""
+    def _discriminate(self, carry, z_perm):
+        """Discriminator logits of the codes z and of the permuted codes."""
+        z = carry["z"]
         if self._custom_discriminator:
-            # A custom discriminator may use batch statistics: keep the
-            # batches apart.
+            # A custom discriminator may use batch statistics or dropout, so
+            # it runs again in training mode, the batches kept apart.
             return (
                 ops.cast(self.discriminator(z, training=True), "float32"),
                 ops.cast(self.discriminator(z_perm, training=True), "float32"),
+            )
+        if self.GRAPH_SPANS_UPDATES:
+            # The built-in discriminator has no training-mode behaviour and
+            # its weights are as the VAE update's D(z) saw them: those logits
+            # give the same loss and the same weight gradients, one forward
+            # pass sooner (the PyTorch repositories' graph, `retain_graph`).
+            return carry["logits_real"], ops.cast(
+                self.discriminator(z_perm, training=True), "float32"
             )
         # The built-in one treats rows independently, and one call on 2B rows
         # runs faster than two calls on B.

@@ -22,6 +22,14 @@ Updates run in order and see each other's results: the discriminator update
 uses the parameters left by the VAE update (the VAE update never changes
 them), and a `carry` passes tensors (the sampled codes) from one update to
 the next.
+
+`GRAPH_SPANS_UPDATES`: on PyTorch the autograd graph is kept until the last
+update, so a later update can take gradients through tensors a former one
+computed: FactorVAE's discriminator update reuses the logits of the VAE
+update's `D(z)` instead of running that forward pass again. On TensorFlow
+(one tape per update) and JAX (one `value_and_grad` per update) a carried
+tensor is a constant to the next update, and the model recomputes what it
+needs.
 """
 
 import contextlib
@@ -71,6 +79,8 @@ def _scaled(optimizer, loss, replicas=False):
 
 
 class TensorFlowTrainStep:
+    GRAPH_SPANS_UPDATES = False
+
     def train_step(self, data):
         import tensorflow as tf
 
@@ -91,19 +101,25 @@ class TensorFlowTrainStep:
 
 
 class TorchTrainStep:
+    GRAPH_SPANS_UPDATES = True
+
     def train_step(self, data):
         import torch
 
         x, x2 = self._unpack_batch(data)
         logs, carry = {}, None
-        for update in self._updates():
+        updates = self._updates()
+        for i, update in enumerate(updates):
             loss, terms, carry = update.loss_fn(x, x2, carry)
             # `autograd.grad` walks only the paths to this update's own
             # weights: the discriminator's weight gradients are never
             # computed in the VAE update, and no `.grad` buffers are filled.
+            # The in-place optimizer steps below touch no tensor that a later
+            # update's paths read (those lead to its own weights only).
             values = [v.value for v in update.variables]
             grads = torch.autograd.grad(
-                _scaled(update.optimizer, loss), values, allow_unused=True
+                _scaled(update.optimizer, loss), values, allow_unused=True,
+                retain_graph=i < len(updates) - 1,
             )
             grads = [
                 torch.zeros_like(value) if g is None else g
@@ -173,6 +189,8 @@ def _jit_with_compiler_options():
 
 
 class JaxTrainStep:
+    GRAPH_SPANS_UPDATES = False
+
     def make_train_function(self, force=False):
         with _jit_with_compiler_options():
             return super().make_train_function(force)

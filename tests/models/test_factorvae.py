@@ -119,6 +119,36 @@ def test_discriminator_update_leaves_encoder_and_decoder_untouched(binary_images
     assert not changed(g0, snapshot(model.decoder))
 
 
+@pytest.mark.parametrize("reuse", [True, False])
+def test_discriminator_update_from_the_vae_updates_logits_is_exact(
+    binary_images, reuse
+):
+    # PyTorch's discriminator update takes D(z) from the VAE update's graph
+    # (`GRAPH_SPANS_UPDATES`); forcing that where a carried tensor is a
+    # constant (JAX, TensorFlow) would drop the real codes' gradient.
+    x, x2 = binary_images(8, SHAPE), binary_images(8, SHAPE, seed=5)
+    models = []
+    for spans in (reuse, False):
+        model = tiny(seed=3)
+        if models:
+            model.set_weights(models[0].get_weights())
+        model.GRAPH_SPANS_UPDATES = spans and type(model).GRAPH_SPANS_UPDATES
+        model.compile(
+            optimizer=keras.optimizers.SGD(1e-3),
+            discriminator_optimizer=keras.optimizers.SGD(1e-2),
+        )
+        models.append(model)
+    d0 = snapshot(models[0].discriminator)
+    logs = [m.train_on_batch(x, x2, return_dict=True) for m in models]
+    assert logs[0]["discriminator_loss"] == pytest.approx(
+        logs[1]["discriminator_loss"], rel=1e-6
+    )
+    assert changed(d0, snapshot(models[0].discriminator))
+    for a, b in zip(snapshot(models[0].discriminator),
+                    snapshot(models[1].discriminator)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
 def test_tc_gradient_reaches_the_encoder_only(binary_images):
     x = binary_images(8, SHAPE)
     results = []
