@@ -121,7 +121,9 @@ class FactorVAE(BaseVAE):
             # The built-in discriminator has no training-mode behaviour and
             # its weights are as the VAE update's D(z) saw them: those logits
             # give the same loss and the same weight gradients, one forward
-            # pass sooner (the PyTorch repositories' graph, `retain_graph`).
+            # pass sooner. It is the PyTorch repositories' graph; the step
+            # differentiates it w.r.t. the discriminator's weights alone, so
+            # neither their in-place error nor their leak into the encoder.
             return carry["logits_real"], ops.cast(
                 self.discriminator(z_perm, training=True), "float32"
             )
