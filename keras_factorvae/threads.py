@@ -13,7 +13,9 @@ each comes from a fresh `mmap` and is paid again in page faults. Raising
 glibc's mmap and trim thresholds above those sizes serves them from the heap
 and makes the step faster on every backend (figures in docs/benchmarks.md).
 The price is that up to the trim threshold of freed memory stays with the
-process instead of going back to the system.
+process instead of going back to the system. Under JAX it also keeps every
+thread on glibc's main arena: XLA's temporaries are too large for the
+arenas of its own threads (`keras_factorvae.backend.threads`).
 """
 
 import ctypes
@@ -21,11 +23,13 @@ import ctypes.util
 import os
 import time
 
+from keras_factorvae.backend.threads import malloc_arena_max
 from keras_factorvae.backend.threads import set_intra_op_threads
 
 # glibc's mallopt parameters (malloc.h).
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
 
 
 def idle_cores():
@@ -77,7 +81,8 @@ def configure_threads(threads="auto"):
     return set_intra_op_threads(count)
 
 
-def configure_allocator(mmap_threshold=256 << 20, trim_threshold=512 << 20):
+def configure_allocator(mmap_threshold=256 << 20, trim_threshold=512 << 20,
+                        arena_max="auto"):
     """Raises glibc's malloc thresholds so large temporaries are reused.
 
     See the module docstring for why. Affects the whole process, all
@@ -88,6 +93,12 @@ def configure_allocator(mmap_threshold=256 << 20, trim_threshold=512 << 20):
             their own `mmap`.
         trim_threshold: free memory at the top of the heap beyond this is
             returned to the system.
+        arena_max: most malloc arenas: an int, None for glibc's choice, or
+            `"auto"`: 1 under JAX, else None
+            (`keras_factorvae.backend.threads`, which says why). It binds
+            only threads that have not allocated yet, so call this before
+            the framework starts its pools. Left alone where the user set
+            `MALLOC_ARENA_MAX` or a `glibc.malloc.arena_max` tunable.
 
     Returns:
         True if both settings were applied.
@@ -103,5 +114,12 @@ def configure_allocator(mmap_threshold=256 << 20, trim_threshold=512 << 20):
         mallopt = libc.mallopt
     except (OSError, AttributeError, TypeError):  # not glibc
         return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold))) and bool(
+    done = bool(mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold))) and bool(
         mallopt(_M_TRIM_THRESHOLD, int(trim_threshold)))
+    if arena_max == "auto":
+        arena_max = malloc_arena_max()
+    user_set = "MALLOC_ARENA_MAX" in os.environ or "arena_max" in os.environ.get(
+        "GLIBC_TUNABLES", "")
+    if arena_max is not None and not user_set:
+        done = bool(mallopt(_M_ARENA_MAX, int(arena_max))) and done
+    return done

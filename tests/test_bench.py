@@ -1,5 +1,7 @@
 """Benchmark command-line pieces that need no timing."""
 
+import json
+
 import pytest
 
 from keras_factorvae import bench
@@ -51,6 +53,58 @@ def test_race_alternates_the_reference_and_every_entry_per_round(monkeypatch):
     assert table[0] == "| implementation | steps/s (median of 3) | x reference |"
     assert table[2] == "| reference | 16.00 | 1.00 |"
     assert table[4] == "| jax/mixed_bfloat16 | 28.00 | 1.75 |"
+
+
+def test_env_ab_alternates_warm_workers_and_compares_per_round(monkeypatch, tmp_path):
+    ab = load_benchmark("ab_env")
+    turns = []
+    # Step times per variant and round: "b" is faster in rounds 0 and 2.
+    table = {"a": [100.0, 90.0, 120.0], "b": [80.0, 95.0, 110.0]}
+
+    class Worker:
+        def __init__(self, command, env):
+            assert "--worker" in command
+            self.name = env["AB"]
+            self.lines = ["ready\n"]
+            worker = self
+
+            class In:
+                def write(self, text):
+                    turns.append((worker.name, int(text)))
+                    worker.lines.append(
+                        f"{table[worker.name][sum(n == worker.name for n, _ in turns) - 1]}\n")
+
+                def flush(self):
+                    pass
+
+                def close(self):
+                    pass
+
+            class Out:
+                def readline(self):
+                    return worker.lines.pop(0)
+
+            self.stdin, self.stdout, self.returncode = In(), Out(), 0
+
+        def poll(self):
+            return None
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(ab, "start_worker", Worker)
+    path = tmp_path / "ab.json"
+    assert ab.main(["--variant", "a:AB=a", "--variant", "b:AB=b",
+                    "--rounds", "3", "--steps", "2", "--out", str(path)]) == 0
+    # Each round in the opposite order from the last, two steps a turn.
+    assert turns == [("a", 2), ("b", 2), ("b", 2), ("a", 2), ("a", 2), ("b", 2)]
+    result = json.loads(path.read_text())
+    assert result["variants"] == {"a": {"AB": "a"}, "b": {"AB": "b"}}
+    assert result["median_step_ms"] == {"a": 100.0, "b": 95.0}
+    assert result["b_faster_rounds"] == 2
+    assert result["b_per_round_ratio_median"] == round(120.0 / 110.0, 4)
+    with pytest.raises(SystemExit):
+        ab.main(["--variant", "a:AB=a"])
 
 
 def test_race_runs_the_reference_with_its_arch_and_reads_its_last_line(tmp_path):

@@ -84,3 +84,51 @@ def test_configure_threads_sizes_torchs_pool_only(monkeypatch):
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+# A block above a thread arena's 64 MB limit, allocated on a new thread, as
+# XLA allocates a compiled step's temporaries.
+_ARENA_SCRIPT = textwrap.dedent("""
+    import ctypes, ctypes.util, sys, threading
+    from keras_factorvae.threads import configure_allocator
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+            "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc.mallinfo2.restype = MallInfo2
+    libc.malloc.restype = ctypes.c_void_p
+    arg = sys.argv[1]
+    configure_allocator(arena_max={"none": None, "auto": "auto"}.get(arg, arg))
+    maps = []
+
+    def allocate():
+        before = libc.mallinfo2().hblks
+        libc.malloc(100 << 20)
+        maps.append(libc.mallinfo2().hblks - before)
+
+    thread = threading.Thread(target=allocate)
+    thread.start()
+    thread.join()
+    print(maps[0])
+""")
+
+
+@pytest.mark.skipif(not _glibc(), reason="needs glibc >= 2.33 (mallinfo2)")
+@pytest.mark.parametrize("arena_max, env, maps", [
+    ("none", {}, 1),  # glibc's arenas: the thread's own maps the block
+    ("1", {}, 0),  # one arena: from the main heap
+    ("auto", {"KERAS_BACKEND": "jax"}, 0),
+    ("auto", {"KERAS_BACKEND": "torch"}, 1),  # torch keeps glibc's arenas
+    ("1", {"MALLOC_ARENA_MAX": "8"}, 1),  # the user's setting wins
+])
+def test_arena_max_keeps_a_threads_large_blocks_on_the_heap(arena_max, env, maps):
+    environ = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    environ.update({"KERAS_BACKEND": "jax", **env})
+    out = subprocess.run(
+        [sys.executable, "-c", _ARENA_SCRIPT, arena_max], capture_output=True,
+        text=True, env=environ, check=True)
+    assert int(out.stdout.split()[-1]) == maps
+

@@ -10,7 +10,7 @@ TensorFlow is imported.
 - `set_random_seed` (`seeding`): seeding without importing TensorFlow.
 - `apply_gradients` (`fused_adam`): Adam as one fused kernel per tensor.
 - `jax_compiler_options`, `prefer_tensorflow_onednn` (`compile_options`).
-- `set_intra_op_threads`, `intra_op_threads` (`threads`).
+- `set_intra_op_threads`, `intra_op_threads`, `malloc_arena_max` (`threads`).
 - `conv_data_format`, `rearranged_convolutions_pay`,
   `narrow_transposes_by_tap_conv` (`conv`).
 - `torch_conv.conv2d`, `torch_conv.conv2d_transpose`: torch's own padded,
@@ -28,11 +28,12 @@ from keras_factorvae.backend.devices import gpu_sharing_environment
 from keras_factorvae.backend.devices import share_gpu_memory
 from keras_factorvae.backend.seeding import set_random_seed
 from keras_factorvae.backend.threads import intra_op_threads
+from keras_factorvae.backend.threads import malloc_arena_max
 from keras_factorvae.backend.threads import set_intra_op_threads
 
 __all__ = [
     "apply_gradients", "conv_data_format", "gpu_sharing_environment",
-    "intra_op_threads", "jax_compiler_options", "name",
+    "intra_op_threads", "jax_compiler_options", "malloc_arena_max", "name",
     "narrow_transposes_by_tap_conv",
     "prefer_tensorflow_onednn", "rearranged_convolutions_pay",
     "set_intra_op_threads", "set_random_seed", "share_gpu_memory",

@@ -6,10 +6,34 @@ the busy core alone, so under torch the package sizes the pool itself.
 JAX (XLA) and TensorFlow size their own pools when they start and degrade
 gracefully when cores are busy; they are left alone.
 
+XLA:CPU (JAX) allocates a compiled step's temporaries on its own threads,
+in blocks larger than a thread's own malloc arena can hold (64 MB), so glibc
+maps each afresh every step and the step pays again in page faults; under
+JAX the allocator keeps every thread on the main arena, which grows without
+bound (`SINGLE_ARENA_BACKENDS`, `keras_factorvae.threads.configure_allocator`).
+TensorFlow's and PyTorch's steps make no such blocks and keep glibc's arenas.
+
 Keras is imported when a function is called, not with this module:
 importing `keras_factorvae.threads` (to configure the allocator first) does
 not import a framework.
 """
+
+# Backends whose steps run on one malloc arena (see the module docstring).
+SINGLE_ARENA_BACKENDS = ("jax",)
+
+
+def malloc_arena_max():
+    """The most malloc arenas for the backend's steps: 1 for the backends
+    in `SINGLE_ARENA_BACKENDS`, else None (glibc's choice).
+
+    Example:
+
+    >>> malloc_arena_max()   # under KERAS_BACKEND=jax
+    1
+    """
+    import keras
+
+    return 1 if keras.backend.backend() in SINGLE_ARENA_BACKENDS else None
 
 
 def set_intra_op_threads(count):
