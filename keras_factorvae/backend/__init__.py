@@ -17,11 +17,15 @@ TensorFlow is imported.
   bias-fused ops for the convolution layers, and a product-and-fold forward
   pass for transposed ones with few filters (None on other backends).
 - `share_gpu_memory`, `gpu_sharing_environment` (`devices`).
+- `calls_layers_directly` (`layer_calls`): where `keras_factorvae.chains`
+  runs a chain of layers without Keras' per-call work (PyTorch).
 """
 
 from keras_factorvae.backend.compile_options import jax_compiler_options
 from keras_factorvae.backend.compile_options import prefer_tensorflow_onednn
 from keras_factorvae.backend.conv import conv_data_format
+from keras_factorvae.backend.layer_calls import DIRECT_CALL_BACKENDS
+from keras_factorvae.backend.layer_calls import calls_layers_directly
 from keras_factorvae.backend.conv import narrow_transposes_by_tap_conv
 from keras_factorvae.backend.conv import rearranged_convolutions_pay
 from keras_factorvae.backend.devices import gpu_sharing_environment
@@ -32,7 +36,8 @@ from keras_factorvae.backend.threads import malloc_arena_max
 from keras_factorvae.backend.threads import set_intra_op_threads
 
 __all__ = [
-    "apply_gradients", "conv_data_format", "gpu_sharing_environment",
+    "DIRECT_CALL_BACKENDS", "apply_gradients", "calls_layers_directly",
+    "conv_data_format", "gpu_sharing_environment",
     "intra_op_threads", "jax_compiler_options", "malloc_arena_max", "name",
     "narrow_transposes_by_tap_conv",
     "prefer_tensorflow_onednn", "rearranged_convolutions_pay",

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_factorvae import chains
 from keras_factorvae import losses
 from keras_factorvae import networks
 from keras_factorvae.callbacks.nan_guard import TerminateOnNonFinite
@@ -120,14 +121,14 @@ class BaseVAE(backend_train_step(), keras.Model):
         float32 under any dtype policy: the losses and the metrics take them
         in float32 (a `mixed_bfloat16` encoder computes in bfloat16).
         """
-        stats = ops.cast(self.encoder(x, training=training), "float32")
+        stats = ops.cast(chains.run(self.encoder, x, training=training), "float32")
         mean = stats[:, : self.latent_dim]
         logvar = losses.clip_logvar(stats[:, self.latent_dim :])
         return mean, logvar
 
     def call(self, inputs, training=False):
         mean, _ = self.encode_stats(inputs, training=training)
-        return ops.sigmoid(self.decoder(mean, training=training))
+        return ops.sigmoid(chains.run(self.decoder, mean, training=training))
 
     def posterior_stats(self, x, batch_size=256):
         """Posterior means and log-variances of images, as numpy arrays.
@@ -203,7 +204,7 @@ class BaseVAE(backend_train_step(), keras.Model):
     def _vae_loss(self, x, x2, carry):
         mean, logvar = self.encode_stats(x, training=True)
         z = losses.sample_gaussian(mean, logvar, self._noise_seed())
-        logits = self.decoder(z, training=True)
+        logits = chains.run(self.decoder, z, training=True)
         # Losses are computed in float32 even under mixed precision.
         mean, logvar, z = (ops.cast(t, "float32") for t in (mean, logvar, z))
         recon = self._reconstruction_loss(x, ops.cast(logits, "float32"))

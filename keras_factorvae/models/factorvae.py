@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_factorvae import chains
 from keras_factorvae import losses
 from keras_factorvae import networks
 from keras_factorvae.models.base import BaseVAE
@@ -87,7 +88,9 @@ class FactorVAE(BaseVAE):
     # === Losses ===
 
     def latent_loss(self, x, mean, logvar, z, kl):
-        logits = ops.cast(self.discriminator(z, training=False), "float32")
+        logits = ops.cast(
+            chains.run(self.discriminator, z, training=False), "float32"
+        )
         tc = losses.density_ratio_tc(logits)
         return kl + self.gamma * tc, {"tc_loss": tc}, {"logits_real": logits}
 
@@ -125,13 +128,15 @@ class FactorVAE(BaseVAE):
             # differentiates it w.r.t. the discriminator's weights alone, so
             # neither their in-place error nor their leak into the encoder.
             return carry["logits_real"], ops.cast(
-                self.discriminator(z_perm, training=True), "float32"
+                chains.run(self.discriminator, z_perm, training=True), "float32"
             )
         # The built-in one treats rows independently, and one call on 2B rows
         # runs faster than two calls on B.
         batch = ops.shape(z)[0]
         both = ops.concatenate([ops.cast(z, z_perm.dtype), z_perm], axis=0)
-        logits = ops.cast(self.discriminator(both, training=True), "float32")
+        logits = ops.cast(
+            chains.run(self.discriminator, both, training=True), "float32"
+        )
         return logits[:batch], logits[batch:]
 
     def _loss_functions(self):
