@@ -9,10 +9,11 @@ import textwrap
 
 import pytest
 
-# Run in a fresh process: other tests (the CLI's `train`) configure the
-# allocator too, and a heap that already holds large free chunks serves any
-# request without a new mapping, whatever the thresholds.
-_SCRIPT = textwrap.dedent("""
+# The scripts run in a fresh process: other tests (the CLI's `train`)
+# configure the allocator too, and a heap that already holds large free chunks
+# serves any request without a new mapping, whatever the thresholds. They
+# count glibc's mapped blocks (mallinfo2).
+_MALLINFO = textwrap.dedent("""
     import ctypes, ctypes.util
     from keras_factorvae.threads import configure_allocator
 
@@ -24,6 +25,8 @@ _SCRIPT = textwrap.dedent("""
     libc = ctypes.CDLL(ctypes.util.find_library("c"))
     libc.mallinfo2.restype = MallInfo2
     libc.malloc.restype = ctypes.c_void_p
+""")
+_SCRIPT = _MALLINFO + textwrap.dedent("""
     mapped = lambda: libc.mallinfo2().hblks
     before = mapped()
     libc.malloc(16 << 20)  # a discriminator layer's Adam temporary
@@ -88,18 +91,8 @@ def test_configure_threads_sizes_torchs_pool_only(monkeypatch):
 
 # A block above a thread arena's 64 MB limit, allocated on a new thread, as
 # XLA allocates a compiled step's temporaries.
-_ARENA_SCRIPT = textwrap.dedent("""
-    import ctypes, ctypes.util, sys, threading
-    from keras_factorvae.threads import configure_allocator
-
-    class MallInfo2(ctypes.Structure):
-        _fields_ = [(n, ctypes.c_size_t) for n in (
-            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
-            "fsmblks", "uordblks", "fordblks", "keepcost")]
-
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    libc.mallinfo2.restype = MallInfo2
-    libc.malloc.restype = ctypes.c_void_p
+_ARENA_SCRIPT = _MALLINFO + textwrap.dedent("""
+    import sys, threading
     arg = sys.argv[1]
     configure_allocator(arena_max={"none": None, "auto": "auto"}.get(arg, arg))
     maps = []
