@@ -125,7 +125,8 @@ def run(network, inputs, training=False):
         if layers is not None and keras.backend.standardize_dtype(
             inputs.dtype
         ) == layers[0].compute_dtype:
-            x = inputs
+            # As `Layer.__call__` does: a numpy batch becomes a tensor.
+            x = keras.ops.convert_to_tensor(inputs)
             for layer in layers:
                 x = layer.call(x)
             return x

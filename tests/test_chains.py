@@ -39,10 +39,11 @@ def test_preset_networks_are_chains_and_run_as_keras_calls_them(monkeypatch):
         expected = keras.ops.convert_to_numpy(network(x))
         for direct in (False, True):
             monkeypatch.setattr(chains, "calls_layers_directly", lambda: direct)
-            got = chains.run(network, keras.ops.convert_to_tensor(x))
-            np.testing.assert_allclose(
-                keras.ops.convert_to_numpy(got), expected, rtol=1e-6, atol=1e-6,
-                err_msg=f"{name}, direct={direct}")
+            for given in (x, keras.ops.convert_to_tensor(x)):  # numpy, tensor
+                got = chains.run(network, given)
+                np.testing.assert_allclose(
+                    keras.ops.convert_to_numpy(got), expected, rtol=1e-6,
+                    atol=1e-6, err_msg=f"{name}, direct={direct}")
 
 
 def test_the_direct_path_skips_keras_layer_calls_where_the_backend_asks(monkeypatch):
