@@ -4,8 +4,8 @@ Keras runs a functional model by walking its graph and calling every layer
 through `Layer.__call__`, which binds arguments, opens dtype and name scopes
 and propagates masks and the training flag before the layer's `call`.
 TensorFlow and JAX trace a training step once, so that work is done once;
-PyTorch runs eagerly and pays it at every call of every step, about a tenth
-of its FactorVAE step (docs/benchmarks.md). `run` calls the layers' `call`
+PyTorch runs eagerly and pays it at every call of every step (its share of
+the FactorVAE step is in docs/benchmarks.md). `run` calls the layers' `call`
 methods in order instead, where that computes exactly what `network(x)`
 computes:
 
@@ -13,7 +13,8 @@ computes:
 - the network is a functional model with one input and one output whose
   layers form a single chain (each layer's input is the previous layer's
   output);
-- every layer is of a type in `STOCK_LAYERS`: layers without masks, without
+- every layer is exactly of a type in `STOCK_LAYERS` (a subclass may add
+  training-mode behaviour to `call`): layers without masks, without
   training-mode behaviour and without losses of their own;
 - every layer computes in its variables' dtype (no mixed-precision autocast)
   and the input already has that dtype.
@@ -27,11 +28,14 @@ import weakref
 import keras
 
 from keras_factorvae.backend import calls_layers_directly
+from keras_factorvae.layers import SubPixelConv2DTranspose
+from keras_factorvae.layers import SubPixelGradConv2D
 
 # Layer types whose `call(x)` is all that `__call__(x, training=...)` does for
-# a float input of the layer's own dtype (their subclasses in
-# keras_factorvae.layers included).
+# a float input of the layer's own dtype.
 STOCK_LAYERS = (
+    SubPixelGradConv2D,
+    SubPixelConv2DTranspose,
     keras.layers.Dense,
     keras.layers.Conv2D,
     keras.layers.Conv2DTranspose,
@@ -92,7 +96,7 @@ def _chain(network):
         return None
     previous = inputs[0]
     for layer in layers:
-        if not isinstance(layer, STOCK_LAYERS) or layer.compute_dtype != (
+        if type(layer) not in STOCK_LAYERS or layer.compute_dtype != (
             layer.variable_dtype
         ):
             return None

@@ -86,7 +86,12 @@ def test_what_is_not_a_stock_float_chain_runs_through_keras(monkeypatch):
         def call(self, x):
             return self.dense(x) * 2.0
 
-    for network in (dropout, branches, reused, Subclassed()):
+    class NoisyDense(keras.layers.Dense):  # a stock type's subclass
+        def call(self, x, training=None):
+            return super().call(x) + (1.0 if training else 0.0)
+
+    subclass = keras.Model(inputs, NoisyDense(2)(inputs))
+    for network in (dropout, branches, reused, Subclassed(), subclass):
         assert chains.chain_layers(network) is None, network
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_bfloat16")
