@@ -12,7 +12,9 @@ active backend and in one process, alternating rounds of:
   each one epoch, no metrics; their `train_seconds` differ by the time of
   4S steady-state steps (start-up, compilation and the last pictures cancel).
 
-and prints each path's median steps/s and its ratio to `bench`.
+and prints each path's median steps/s and its ratio to `bench`. The process
+takes the allocator and thread settings that the bench's command line and the
+`train` command take (`keras_factorvae.threads`).
 
     KERAS_BACKEND=jax python benchmarks/throughput.py --steps 60 --rounds 3 \\
         --out docs/results/throughput/jax.json
@@ -81,6 +83,16 @@ def main(argv=None):
                         "(x, x2) pairs")
     parser.add_argument("--out", default=None, help="JSON file of the results")
     args = parser.parse_args(argv)
+    # The process settings of `python -m keras_factorvae.bench` and of the
+    # `train` command, before any framework starts its threads.
+    from keras_factorvae.backend.compile_options import prefer_tensorflow_onednn
+
+    prefer_tensorflow_onednn()
+    from keras_factorvae.threads import configure_allocator
+    from keras_factorvae.threads import configure_threads
+
+    configure_allocator()
+    configure_threads("auto")
 
     import keras
 
