@@ -69,24 +69,20 @@ def chain_layers(network):
     >>> chain_layers(model.discriminator)[0].name
     'dense_1'
     """
-    if network in _CHAINS:
+    try:
         return _CHAINS[network]
-    layers = _chain(network)
-    _CHAINS[network] = layers
-    return layers
+    except KeyError:
+        layers = _CHAINS[network] = _chain(network)
+        return layers
 
 
-def _functional_type():
+def _chain(network):
     try:
         from keras.src.models.functional import Functional
     except ImportError:  # pragma: no cover - a Keras without this module
         return None
-    return Functional
-
-
-def _chain(network):
     # Exactly a functional model: a subclass may override `call`.
-    if _functional_type() is None or type(network) is not _functional_type():
+    if type(network) is not Functional:
         return None
     inputs, outputs = network.inputs, network.outputs
     if len(inputs) != 1 or len(outputs) != 1:

@@ -101,7 +101,8 @@ def configure_allocator(mmap_threshold=256 << 20, trim_threshold=512 << 20,
             `MALLOC_ARENA_MAX` or a `glibc.malloc.arena_max` tunable.
 
     Returns:
-        True if both settings were applied.
+        True if every setting asked for was applied (the arena count only
+        where it is set here).
 
     Example:
 

@@ -24,12 +24,12 @@ TensorFlow is imported.
 from keras_factorvae.backend.compile_options import jax_compiler_options
 from keras_factorvae.backend.compile_options import prefer_tensorflow_onednn
 from keras_factorvae.backend.conv import conv_data_format
-from keras_factorvae.backend.layer_calls import DIRECT_CALL_BACKENDS
-from keras_factorvae.backend.layer_calls import calls_layers_directly
 from keras_factorvae.backend.conv import narrow_transposes_by_tap_conv
 from keras_factorvae.backend.conv import rearranged_convolutions_pay
 from keras_factorvae.backend.devices import gpu_sharing_environment
 from keras_factorvae.backend.devices import share_gpu_memory
+from keras_factorvae.backend.layer_calls import DIRECT_CALL_BACKENDS
+from keras_factorvae.backend.layer_calls import calls_layers_directly
 from keras_factorvae.backend.seeding import set_random_seed
 from keras_factorvae.backend.threads import intra_op_threads
 from keras_factorvae.backend.threads import malloc_arena_max
