@@ -18,6 +18,13 @@ A worker trains our FactorVAE (the race's model: conv preset, batch 64,
 logs come back to the host after every step. It configures the allocator and
 the thread pool as the bench does (`keras_factorvae.threads`), after its
 variant's environment is set, so a variable the user set wins there too.
+A variant's `AB_ENV_ALLOCATOR` (read by the worker alone) is a JSON object of
+keyword arguments for `configure_allocator`, one key per variant since commas
+separate the variables:
+
+    KERAS_BACKEND=jax .venv/bin/python benchmarks/ab_env.py --rounds 16 \
+        --variant small:AB_ENV_ALLOCATOR='{"huge_pages":false}' \
+        --variant huge:AB_ENV_ALLOCATOR='{"huge_pages":true}'
 """
 
 import argparse
@@ -36,7 +43,7 @@ def worker(args):
     from keras_factorvae.threads import configure_allocator
     from keras_factorvae.threads import configure_threads
 
-    configure_allocator()
+    configure_allocator(**json.loads(os.environ.get("AB_ENV_ALLOCATOR", "{}")))
     configure_threads(args.threads)
     import keras
     import numpy as np

@@ -16,6 +16,17 @@ The price is that up to the trim threshold of freed memory stays with the
 process instead of going back to the system. Under JAX it also keeps every
 thread on glibc's main arena: XLA's temporaries are too large for the
 arenas of its own threads (`keras_factorvae.backend.threads`).
+
+Under JAX the heap goes on transparent huge pages as well (the backend
+module says why). The kernel grants them only to memory advised with
+`madvise(MADV_HUGEPAGE)` where it runs THP in its `madvise` mode (the usual
+default), and glibc advises its own memory only under a `glibc.malloc.hugetlb`
+tunable, read when the process starts. So the heap is grown here by untouched
+memory below the trim threshold (`malloc` and `free` of blocks below the mmap
+threshold) and the whole heap advised at once; heap the process grows later
+is not advised. The price: memory becomes resident 2 MB at a time, and the
+kernel's khugepaged may fill partly used 2 MB ranges, so up to the grown heap
+(about 450 MB with the default thresholds) can become resident.
 """
 
 import ctypes
@@ -23,6 +34,7 @@ import ctypes.util
 import os
 import time
 
+from keras_factorvae.backend.threads import heap_huge_pages
 from keras_factorvae.backend.threads import malloc_arena_max
 from keras_factorvae.backend.threads import set_intra_op_threads
 
@@ -30,6 +42,8 @@ from keras_factorvae.backend.threads import set_intra_op_threads
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
+_MADV_HUGEPAGE = 14  # linux/mman.h
+_THP_MODE = "/sys/kernel/mm/transparent_hugepage/enabled"
 
 
 def idle_cores():
@@ -82,7 +96,7 @@ def configure_threads(threads="auto"):
 
 
 def configure_allocator(mmap_threshold=256 << 20, trim_threshold=512 << 20,
-                        arena_max="auto"):
+                        arena_max="auto", huge_pages="auto"):
     """Raises glibc's malloc thresholds so large temporaries are reused.
 
     See the module docstring for why. Affects the whole process, all
@@ -90,7 +104,7 @@ def configure_allocator(mmap_threshold=256 << 20, trim_threshold=512 << 20,
 
     Args:
         mmap_threshold: allocations at least this large (bytes) still get
-            their own `mmap`.
+            their own `mmap` where no free heap chunk holds them.
         trim_threshold: free memory at the top of the heap beyond this is
             returned to the system.
         arena_max: most malloc arenas: an int, None for glibc's choice, or
@@ -99,10 +113,14 @@ def configure_allocator(mmap_threshold=256 << 20, trim_threshold=512 << 20,
             only threads that have not allocated yet, so call this before
             the framework starts its pools. Left alone where the user set
             `MALLOC_ARENA_MAX` or a `glibc.malloc.arena_max` tunable.
+        huge_pages: whether to put the heap on transparent huge pages (see
+            the module docstring): a bool, or `"auto"`: True under JAX,
+            else False. Left alone where the user set a `glibc.malloc.hugetlb`
+            tunable or the kernel runs THP in its `never` mode.
 
     Returns:
-        True if every setting asked for was applied (the arena count only
-        where it is set here).
+        True if every setting asked for was applied (the arena count and the
+        huge pages only where they are set here).
 
     Example:
 
@@ -123,4 +141,48 @@ def configure_allocator(mmap_threshold=256 << 20, trim_threshold=512 << 20,
         "GLIBC_TUNABLES", "")
     if arena_max is not None and not user_set:
         done = bool(mallopt(_M_ARENA_MAX, int(arena_max))) and done
+    if huge_pages == "auto":
+        huge_pages = heap_huge_pages()
+    user_set = "hugetlb" in os.environ.get("GLIBC_TUNABLES", "")
+    if huge_pages and not user_set and _thp_mode() in ("always", "madvise"):
+        done = _advise_heap_huge_pages(
+            libc, trim_threshold * 7 // 8,
+            min(64 << 20, mmap_threshold // 2)) and done
     return done
+
+
+def _thp_mode():
+    """The kernel's transparent huge page mode, or None where it has none."""
+    try:
+        with open(_THP_MODE) as f:
+            text = f.read()
+    except OSError:
+        return None
+    start, end = text.find("["), text.find("]")
+    return text[start + 1:end] if 0 <= start < end else None
+
+
+def _advise_heap_huge_pages(libc, reserve, block):
+    """Grows the heap by `reserve` untouched bytes and advises all of it
+    for huge pages; True if the kernel took the advice."""
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    blocks = [libc.malloc(block) for _ in range(max(1, reserve // max(block, 1)))]
+    for pointer in blocks:
+        libc.free(pointer)
+    advised = False
+    for start, end in _heap_mappings():
+        advised = libc.madvise(start, end - start, _MADV_HUGEPAGE) == 0 or advised
+    return advised
+
+
+def _heap_mappings():
+    """(start, end) of each of the process's `[heap]` mappings."""
+    try:
+        with open("/proc/self/maps") as f:
+            lines = [line for line in f if line.rstrip().endswith("[heap]")]
+    except OSError:  # pragma: no cover - no /proc
+        return []
+    return [tuple(int(v, 16) for v in line.split()[0].split("-")) for line in lines]

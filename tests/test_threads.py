@@ -31,7 +31,8 @@ _SCRIPT = _MALLINFO + textwrap.dedent("""
     before = mapped()
     libc.malloc(16 << 20)  # a discriminator layer's Adam temporary
     default_maps = mapped() - before
-    assert configure_allocator(mmap_threshold=64 << 20, trim_threshold=128 << 20)
+    assert configure_allocator(mmap_threshold=64 << 20, trim_threshold=128 << 20,
+                               huge_pages=False)  # no grown heap
     before = mapped()
     libc.malloc(16 << 20)
     tuned_maps = mapped() - before
@@ -125,3 +126,56 @@ def test_arena_max_keeps_a_threads_large_blocks_on_the_heap(arena_max, env, maps
         text=True, env=environ, check=True)
     assert int(out.stdout.split()[-1]) == maps
 
+
+
+# The heap's mappings after configuring: bytes advised for huge pages (the
+# `hg` VmFlag), bytes in all, and bytes resident.
+_HUGE_SCRIPT = textwrap.dedent("""
+    import re, sys
+    from keras_factorvae.threads import configure_allocator
+
+    configure_allocator(huge_pages={"auto": "auto", "on": True}[sys.argv[1]])
+    advised = size = resident = 0
+    with open("/proc/self/smaps") as f:
+        blocks = re.split(r"\\n(?=[0-9a-f]+-[0-9a-f]+ )", f.read())
+    for block in blocks:
+        lines = block.splitlines()
+        if not lines[0].rstrip().endswith("[heap]"):
+            continue
+        start, end = (int(v, 16) for v in lines[0].split()[0].split("-"))
+        fields = dict(line.split(":", 1) for line in lines[1:])
+        size += end - start
+        advised += (end - start) * ("hg" in fields["VmFlags"].split())
+        resident += int(fields["Rss"].split()[0]) << 10
+    print(advised, size, resident)
+""")
+
+
+def _thp_on():
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            text = f.read()
+    except OSError:
+        return False
+    return "[never]" not in text
+
+
+@pytest.mark.parametrize("huge_pages, env, advised", [
+    ("auto", {"KERAS_BACKEND": "jax"}, True),
+    ("auto", {"KERAS_BACKEND": "torch"}, False),  # torch keeps 4 KB pages
+    ("on", {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"}, False),  # the user's
+])
+def test_huge_pages_advise_a_grown_heap_without_touching_it(huge_pages, env, advised):
+    environ = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+    environ.update({"KERAS_BACKEND": "jax", **env})
+    out = subprocess.run(
+        [sys.executable, "-c", _HUGE_SCRIPT, huge_pages], capture_output=True,
+        text=True, env=environ, check=True)
+    advised_bytes, size, resident = map(int, out.stdout.split()[-3:])
+    if advised and _glibc() and _thp_on():
+        # Grown by 7/8 of the 512 MB trim threshold, all of it advised, and
+        # the growth left untouched.
+        assert advised_bytes == size >= 448 << 20
+        assert resident < size - (400 << 20)
+    else:
+        assert advised_bytes == 0

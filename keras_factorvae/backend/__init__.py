@@ -10,7 +10,8 @@ TensorFlow is imported.
 - `set_random_seed` (`seeding`): seeding without importing TensorFlow.
 - `apply_gradients` (`fused_adam`): Adam as one fused kernel per tensor.
 - `jax_compiler_options`, `prefer_tensorflow_onednn` (`compile_options`).
-- `set_intra_op_threads`, `intra_op_threads`, `malloc_arena_max` (`threads`).
+- `set_intra_op_threads`, `intra_op_threads`, `malloc_arena_max`,
+  `heap_huge_pages` (`threads`).
 - `conv_data_format`, `rearranged_convolutions_pay`,
   `narrow_transposes_by_tap_conv` (`conv`).
 - `torch_conv.conv2d`, `torch_conv.conv2d_transpose`: torch's own padded,
@@ -31,6 +32,7 @@ from keras_factorvae.backend.devices import share_gpu_memory
 from keras_factorvae.backend.layer_calls import DIRECT_CALL_BACKENDS
 from keras_factorvae.backend.layer_calls import calls_layers_directly
 from keras_factorvae.backend.seeding import set_random_seed
+from keras_factorvae.backend.threads import heap_huge_pages
 from keras_factorvae.backend.threads import intra_op_threads
 from keras_factorvae.backend.threads import malloc_arena_max
 from keras_factorvae.backend.threads import set_intra_op_threads
@@ -38,8 +40,8 @@ from keras_factorvae.backend.threads import set_intra_op_threads
 __all__ = [
     "DIRECT_CALL_BACKENDS", "apply_gradients", "calls_layers_directly",
     "conv_data_format", "gpu_sharing_environment",
-    "intra_op_threads", "jax_compiler_options", "malloc_arena_max", "name",
-    "narrow_transposes_by_tap_conv",
+    "heap_huge_pages", "intra_op_threads", "jax_compiler_options",
+    "malloc_arena_max", "name", "narrow_transposes_by_tap_conv",
     "prefer_tensorflow_onednn", "rearranged_convolutions_pay",
     "set_intra_op_threads", "set_random_seed", "share_gpu_memory",
 ]

@@ -13,6 +13,13 @@ JAX the allocator keeps every thread on the main arena, which grows without
 bound (`SINGLE_ARENA_BACKENDS`, `keras_factorvae.threads.configure_allocator`).
 TensorFlow's and PyTorch's steps make no such blocks and keep glibc's arenas.
 
+JAX's step ran a little faster with the heap on transparent huge pages
+(about 2%, docs/benchmarks.md), likely because XLA:CPU transposes
+activations for the convolutions' kernel gradients, reading a batch-major
+tensor a whole image apart per element, and huge pages serve those reads
+from far fewer TLB entries; under JAX the allocator asks the kernel for them
+(`HUGE_PAGE_HEAP_BACKENDS`). TensorFlow's and PyTorch's steps gained nothing.
+
 Keras is imported when a function is called, not with this module:
 importing `keras_factorvae.threads` (to configure the allocator first) does
 not import a framework.
@@ -20,6 +27,10 @@ not import a framework.
 
 # Backends whose steps run on one malloc arena (see the module docstring).
 SINGLE_ARENA_BACKENDS = ("jax",)
+
+# Backends whose steps run on a heap backed by huge pages (see the module
+# docstring).
+HUGE_PAGE_HEAP_BACKENDS = ("jax",)
 
 
 def malloc_arena_max():
@@ -34,6 +45,20 @@ def malloc_arena_max():
     import keras
 
     return 1 if keras.backend.backend() in SINGLE_ARENA_BACKENDS else None
+
+
+def heap_huge_pages():
+    """Whether the backend's steps want the heap on huge pages: True for
+    the backends in `HUGE_PAGE_HEAP_BACKENDS`.
+
+    Example:
+
+    >>> heap_huge_pages()   # under KERAS_BACKEND=jax
+    True
+    """
+    import keras
+
+    return keras.backend.backend() in HUGE_PAGE_HEAP_BACKENDS
 
 
 def set_intra_op_threads(count):
