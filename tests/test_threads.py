@@ -162,7 +162,6 @@ def _thp_on():
 
 @pytest.mark.parametrize("huge_pages, env, advised", [
     ("auto", {"KERAS_BACKEND": "jax"}, True),
-    ("auto", {"KERAS_BACKEND": "torch"}, False),  # torch keeps 4 KB pages
     ("on", {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"}, False),  # the user's
 ])
 def test_huge_pages_advise_a_grown_heap_without_touching_it(huge_pages, env, advised):
@@ -179,3 +178,13 @@ def test_huge_pages_advise_a_grown_heap_without_touching_it(huge_pages, env, adv
         assert resident < size - (400 << 20)
     else:
         assert advised_bytes == 0
+
+
+def test_only_jax_asks_for_huge_pages(monkeypatch):
+    import keras
+
+    from keras_factorvae.backend import threads
+
+    for name, wanted in [("jax", True), ("tensorflow", False), ("torch", False)]:
+        monkeypatch.setattr(keras.backend, "backend", lambda name=name: name)
+        assert threads.heap_huge_pages() is wanted
