@@ -119,13 +119,17 @@ _ARENA_SCRIPT = _MALLINFO + textwrap.dedent("""
     ("1", {"MALLOC_ARENA_MAX": "8"}, 1),  # the user's setting wins
 ])
 def test_arena_max_keeps_a_threads_large_blocks_on_the_heap(arena_max, env, maps):
-    environ = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
-    environ.update({"KERAS_BACKEND": "jax", **env})
-    out = subprocess.run(
-        [sys.executable, "-c", _ARENA_SCRIPT, arena_max], capture_output=True,
-        text=True, env=environ, check=True)
-    assert int(out.stdout.split()[-1]) == maps
+    out = _run(_ARENA_SCRIPT, arena_max, env, unset="MALLOC_ARENA_MAX")
+    assert int(out.split()[-1]) == maps
 
+
+def _run(script, arg, env, unset):
+    """`script` in a fresh JAX process, `unset` removed from and `env` added
+    to this environment; its standard output."""
+    environ = {k: v for k, v in os.environ.items() if k != unset}
+    environ.update({"KERAS_BACKEND": "jax", **env})
+    return subprocess.run([sys.executable, "-c", script, arg], capture_output=True,
+                          text=True, env=environ, check=True).stdout
 
 
 # The heap's mappings after configuring: bytes advised for huge pages (the
@@ -165,12 +169,8 @@ def _thp_on():
     ("on", {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"}, False),  # the user's
 ])
 def test_huge_pages_advise_a_grown_heap_without_touching_it(huge_pages, env, advised):
-    environ = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
-    environ.update({"KERAS_BACKEND": "jax", **env})
-    out = subprocess.run(
-        [sys.executable, "-c", _HUGE_SCRIPT, huge_pages], capture_output=True,
-        text=True, env=environ, check=True)
-    advised_bytes, size, resident = map(int, out.stdout.split()[-3:])
+    out = _run(_HUGE_SCRIPT, huge_pages, env, unset="GLIBC_TUNABLES")
+    advised_bytes, size, resident = map(int, out.split()[-3:])
     if advised and _glibc() and _thp_on():
         # Grown by 7/8 of the 512 MB trim threshold, all of it advised, and
         # the growth left untouched.
