@@ -33,6 +33,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -74,10 +75,22 @@ def worker(args):
 
 
 def start_worker(command, env):
-    """One worker process, talking over pipes; its log output is dropped."""
-    return subprocess.Popen(
+    """One worker process, talking over pipes; its log output goes to a
+    temporary file (`proc.log`), read back only if the worker fails."""
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        env=env, stderr=subprocess.DEVNULL)
+        env=env, stderr=log)
+    proc.log = log
+    return proc
+
+
+def _log_tail(proc, lines=15):
+    log = getattr(proc, "log", None)
+    if log is None:
+        return ""
+    log.seek(0)
+    return "\n".join(log.read().decode(errors="replace").splitlines()[-lines:])
 
 
 def _variant(text):
@@ -123,7 +136,8 @@ def main(argv=None):
         # with another's.
         while proc.stdout.readline().strip() != "ready":
             if proc.poll() is not None:
-                raise RuntimeError(f"worker {name!r} exited ({proc.returncode})")
+                raise RuntimeError(f"worker {name!r} exited ({proc.returncode}):\n"
+                                   + _log_tail(proc))
         procs[name] = proc
     names = list(procs)
     times = {name: [] for name in names}

@@ -1,6 +1,7 @@
 """Benchmark command-line pieces that need no timing."""
 
 import json
+import sys
 
 import pytest
 
@@ -105,6 +106,16 @@ def test_env_ab_alternates_warm_workers_and_compares_per_round(monkeypatch, tmp_
     assert result["b_per_round_ratio_median"] == round(120.0 / 110.0, 4)
     with pytest.raises(SystemExit):
         ab.main(["--variant", "a:AB=a"])
+
+
+def test_ab_env_names_a_failed_workers_last_log_lines(monkeypatch):
+    ab = load_benchmark("ab_env")
+    real = ab.start_worker
+    fail = [sys.executable, "-c",
+            "import sys; sys.stderr.write('Unknown flag in XLA_FLAGS\\n'); sys.exit(3)"]
+    monkeypatch.setattr(ab, "start_worker", lambda command, env: real(fail, env))
+    with pytest.raises(RuntimeError, match=r"exited \(3\):\nUnknown flag in XLA_FLAGS"):
+        ab.main(["--variant", "a:AB=a", "--variant", "b:AB=b"])
 
 
 def test_race_runs_the_reference_with_its_arch_and_reads_its_last_line(tmp_path):
