@@ -143,8 +143,8 @@ def configure_allocator(mmap_threshold=256 << 20, trim_threshold=512 << 20,
         done = bool(mallopt(_M_ARENA_MAX, int(arena_max))) and done
     if huge_pages == "auto":
         huge_pages = heap_huge_pages()
-    user_set = "hugetlb" in os.environ.get("GLIBC_TUNABLES", "")
-    if huge_pages and not user_set and _thp_mode() in ("always", "madvise"):
+    user_hugetlb = "hugetlb" in os.environ.get("GLIBC_TUNABLES", "")
+    if huge_pages and not user_hugetlb and _thp_mode() in ("always", "madvise"):
         done = _advise_heap_huge_pages(
             libc, trim_threshold * 7 // 8,
             min(64 << 20, mmap_threshold // 2)) and done
