@@ -11,6 +11,27 @@ from keras_factorvae.backend import prefer_tensorflow_onednn  # noqa: E402
 
 prefer_tensorflow_onednn()
 
+# One persistent JAX compilation cache for the suite's processes and every
+# subprocess they start (they inherit the environment): most subprocess tests
+# start a fresh Python that compiles the same small models, which costs more
+# than the steps they run. It lives in the checkout's .pytest_cache, so a
+# clean clone starts cold; a cached executable is the one XLA compiled, so
+# exact-equality tests hold either way.
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(
+    _ROOT, ".pytest_cache", "jax_compilation_cache"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
+# pytest-xdist workers share the machine's cores. PyTorch's OpenMP pool (and
+# OpenBLAS's) spin-waits on a core that another worker holds, so each worker,
+# and every subprocess it starts, gets its share of the cores (the effect on
+# the suite's time is in docs/testing.md).
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1:
+    os.environ.setdefault(
+        "OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // _WORKERS)))
+
 
 @pytest.fixture
 def binary_images():

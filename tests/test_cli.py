@@ -23,19 +23,13 @@ TINY = ["--latent-dim", "3", "--discriminator-units", "16",
 
 
 @pytest.fixture(scope="session")
-def cli_env(request, tmp_path_factory):
-    """Environment of the subprocesses: backend, path, shared JAX cache."""
-    try:
-        cache = str(request.config.cache.mkdir("jax_compilation_cache"))
-    except Exception:  # no pytest cache (e.g. -p no:cacheprovider)
-        cache = str(tmp_path_factory.mktemp("jax_compilation_cache"))
+def cli_env():
+    """Environment of the subprocesses: backend, path, and (inherited from
+    tests/conftest.py) the suite's JAX compilation cache."""
     env = dict(os.environ)
     env.setdefault("KERAS_BACKEND", "jax")
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    env["JAX_COMPILATION_CACHE_DIR"] = cache
-    env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-    env["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
     return env
 
 

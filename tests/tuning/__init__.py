@@ -138,20 +138,13 @@ def tune_script_command(directory, project_name, max_trials, markers,
 def subprocess_env(**updates):
     """The environment of the tuning subprocesses.
 
-    JAX's persistent compilation cache is shared by all of them (and kept
-    between test runs, in the temp directory): the processes compile the
-    same small ops, which costs more than their trials.
+    They inherit the suite's JAX compilation cache (tests/conftest.py): the
+    processes compile the same small ops, which costs more than their trials.
     """
-    import tempfile
-
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [ROOT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env.setdefault("KERAS_BACKEND", "jax")
-    env.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(
-        tempfile.gettempdir(), f"keras_factorvae_tests_jax_cache_{os.getuid()}"))
-    env.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-    env.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.update(updates)
     return env
