@@ -144,7 +144,7 @@ def configure_allocator(mmap_threshold=256 << 20, trim_threshold=512 << 20,
     if huge_pages == "auto":
         huge_pages = heap_huge_pages()
     user_hugetlb = "hugetlb" in os.environ.get("GLIBC_TUNABLES", "")
-    if huge_pages and not user_hugetlb and _thp_mode() in ("always", "madvise"):
+    if huge_pages and not user_hugetlb and _thp_grants_advised():
         done = _advise_heap_huge_pages(
             libc, trim_threshold * 7 // 8,
             min(64 << 20, mmap_threshold // 2)) and done
@@ -160,6 +160,11 @@ def _thp_mode():
         return None
     start, end = text.find("["), text.find("]")
     return text[start + 1:end] if 0 <= start < end else None
+
+
+def _thp_grants_advised():
+    """Whether the kernel gives huge pages to memory advised for them."""
+    return _thp_mode() in ("always", "madvise")
 
 
 def _advise_heap_huge_pages(libc, reserve, block):
